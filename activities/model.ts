@@ -1,0 +1,76 @@
+/**
+ * The model activity: one Messages API call, streamed.
+ *
+ * Streaming keeps long responses within HTTP limits and gives a liveness signal: the activity
+ * heartbeats as events arrive, so a stream that stalls is caught by the heartbeat timeout and
+ * retried. The activity's cancellation signal is passed to the SDK, so cancelling the run aborts
+ * the HTTP request at once instead of waiting it out.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import { Context } from '@temporalio/activity';
+import type { Message, ModelCallInput } from '../workflows/types.js';
+import { toModelFailure } from './model-errors.js';
+
+/** What the model activity heartbeats while it works (shown by `agent-runner watch`). */
+export interface ModelProgress {
+  phase: 'waiting' | 'streaming';
+  /** Output tokens so far: exact once the API reports them, else estimated from streamed text. */
+  outputTokens: number;
+  events: number;
+}
+
+/** The model activity's result: the API's message, verbatim. */
+export interface ModelCallResult {
+  message: Message;
+}
+
+/** Heartbeats while waiting for response headers, so a slow first byte is not mistaken for a stall. */
+const WAITING_HEARTBEAT_MS = 5_000;
+
+/** Builds the `callModel` activity around one Anthropic client (built with `maxRetries: 0`). */
+export function createModelActivity(getClient: () => Anthropic) {
+  return {
+    /** One model call; see the module comment. */
+    async callModel(input: ModelCallInput): Promise<ModelCallResult> {
+      const ctx = Context.current();
+      const progress: ModelProgress = { phase: 'waiting', outputTokens: 0, events: 0 };
+      let streamedChars = 0;
+      ctx.heartbeat(progress);
+      // Until the headers arrive the SDK's own request timeout bounds the wait; keep the
+      // heartbeat alive meanwhile. Once streaming, only real events heartbeat.
+      const waiting = setInterval(() => ctx.heartbeat(progress), WAITING_HEARTBEAT_MS);
+      try {
+        const stream = getClient().messages.stream(input.request, { signal: ctx.cancellationSignal });
+        stream.on('connect', () => {
+          clearInterval(waiting);
+          progress.phase = 'streaming';
+          ctx.heartbeat(progress);
+        });
+        stream.on('streamEvent', (event) => {
+          progress.events++;
+          if (event.type === 'content_block_delta') {
+            const d = event.delta;
+            streamedChars +=
+              d.type === 'text_delta' ? d.text.length
+              : d.type === 'input_json_delta' ? d.partial_json.length
+              : d.type === 'thinking_delta' ? d.thinking.length
+              : 0;
+            progress.outputTokens = Math.max(progress.outputTokens, Math.ceil(streamedChars / 4));
+          } else if (event.type === 'message_delta') {
+            progress.outputTokens = event.usage.output_tokens;
+          }
+          ctx.heartbeat(progress);
+        });
+        const message = await stream.finalMessage();
+        return { message };
+      } catch (err) {
+        // Cancellation must be reported as cancellation (the SDK throws APIUserAbortError, which
+        // Temporal would record as a failure): rethrow the signal's reason, a CancelledFailure.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        throw toModelFailure(err);
+      } finally {
+        clearInterval(waiting);
+      }
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The tool activity: validate the input, run the handler, shape a `tool_result`.
+ *
+ * Outcomes, in the order they are checked:
+ * - unknown tool on this worker, invalid input, `ToolError`, unserialisable or oversized output:
+ *   an `is_error` result, returned (not thrown), so Temporal does not retry it;
+ * - cancellation: rethrown as Temporal's cancellation;
+ * - anything else: thrown, so Temporal retries it per the tool's policy. When the retries run out
+ *   the workflow turns the failure into an `is_error` result and the run goes on.
+ */
+import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import type { AgentRegistry } from '../agents/registry.js';
+import type { ToolCallInput, ToolResultBlockParam } from '../workflows/types.js';
+
+/** Tool results above this size (UTF-8 bytes of the content) are refused with an `is_error` result. */
+export const MAX_TOOL_RESULT_BYTES = 256 * 1024;
+
+/** Builds the `runTool` activity over a worker's agent registry. */
+export function createToolActivity(registry: AgentRegistry) {
+  return {
+    /** Run one `tool_use` block; see the module comment. */
+    async runTool(input: ToolCallInput): Promise<ToolResultBlockParam> {
+      const { toolUse } = input;
+      const fail = (content: ToolResultBlockParam['content']): ToolResultBlockParam => ({
+        type: 'tool_result',
+        tool_use_id: toolUse.id,
+        content,
+        is_error: true,
+      });
+      const tool = registry.tool(input.agent, toolUse.name);
+      if (!tool) return fail(`Unknown tool "${toolUse.name}": this agent has no such tool.`);
+      const checked = tool.validate(toolUse.input);
+      if (!checked.ok) return fail(`Invalid input for tool ${toolUse.name}: ${checked.problems}`);
+
+      const ctx = Context.current();
+      const info = ctx.info;
+      let output: unknown;
+      try {
+        output = await tool.run(checked.value, {
+          idempotencyKey: input.idempotencyKey,
+          signal: ctx.cancellationSignal,
+          heartbeat: (details) => ctx.heartbeat(details),
+          attempt: info.attempt,
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          toolUseId: toolUse.id,
+        });
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if (err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && 'content' in err)) {
+          return fail((err as ToolError).content as ToolResultBlockParam['content']);
+        }
+        const e = err instanceof Error ? err : new Error(String(err));
+        // Keep the handler's error class as the failure type so retry policies can name it.
+        throw ApplicationFailure.create({ type: e.name || 'Error', message: `${toolUse.name}: ${e.message}`, cause: e });
+      }
+      const content = toContent(output);
+      if ('problem' in content) return fail(`Tool ${toolUse.name} ${content.problem}`);
+      return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
+    },
+  };
+}
+
+/** A handler's return value as `tool_result` content: text, blocks, or JSON text. */
+function toContent(output: unknown): { value: ToolResultBlockParam['content'] } | { problem: string } {
+  let value: ToolResultBlockParam['content'];
+  if (output === undefined || output === null) value = '';
+  else if (typeof output === 'string') value = output;
+  else if (Array.isArray(output) && output.length > 0 && output.every(isContentBlock)) value = output;
+  else {
+    try {
+      value = JSON.stringify(output);
+    } catch (e) {
+      return { problem: `returned a value that is not JSON-serialisable (${(e as Error).message}).` };
+    }
+    if (value === undefined) return { problem: `returned a value that is not JSON-serialisable (${typeof output}).` };
+  }
+  const bytes = Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+  if (bytes > MAX_TOOL_RESULT_BYTES) {
+    return { problem: `returned ${bytes} bytes, more than the ${MAX_TOOL_RESULT_BYTES}-byte limit for a tool result.` };
+  }
+  return { value };
+}
+
+function isContentBlock(b: unknown): boolean {
+  return typeof b === 'object' && b !== null && typeof (b as { type?: unknown }).type === 'string' &&
+    ['text', 'image', 'document', 'search_result'].includes((b as { type: string }).type);
+}

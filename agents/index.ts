@@ -1,0 +1,6 @@
+/** Every agent the project's workers serve. Add yours here. */
+import type { AgentDefinition } from './define.js';
+import { triageAgent } from './triage/agent.js';
+
+/** The agents served by `npm run worker`. */
+export const agents: AgentDefinition[] = [triageAgent];

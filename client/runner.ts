@@ -1,0 +1,183 @@
+/**
+ * The client library: start agent runs and await their results from your own scripts.
+ *
+ * ```ts
+ * import { AgentRunner } from 'agent-runner/client';
+ * const runner = await AgentRunner.connect();
+ * const run = await runner.start('triage', 'Where is my order 48810?');
+ * const result = await run.result();
+ * console.log(result.finalText);
+ * ```
+ */
+import {
+  CancelledFailure,
+  Client,
+  Connection,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+  ApplicationFailure,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { runInputProblem } from '../workflows/run-input.js';
+import {
+  AGENT_WORKFLOW_TYPE,
+  emptyUsage,
+  type MessageParam,
+  type RunInput,
+  type RunOverrides,
+  type RunResult,
+} from '../workflows/types.js';
+import { runnerSettings, runUrl, type RunnerSettings } from './settings.js';
+
+/** A user-facing error with a one-line message that says what to do. */
+export class RunnerError extends Error {
+  override name = 'RunnerError';
+}
+
+/** Options of {@link AgentRunner.start}. */
+export interface StartOptions {
+  /** Workflow id of the run (default: `<agent>-<random>`). Must not be running already. */
+  workflowId?: string;
+  overrides?: RunOverrides;
+}
+
+/** A started (or looked-up) run. */
+export class RunHandle {
+  /** @internal */
+  constructor(
+    private readonly handle: WorkflowHandle,
+    private readonly settings: RunnerSettings,
+  ) {}
+
+  /** The run's workflow id. */
+  get workflowId(): string {
+    return this.handle.workflowId;
+  }
+
+  /** Link to the run in the Temporal Web UI. */
+  get url(): string {
+    return runUrl(this.settings, this.workflowId);
+  }
+
+  /** The underlying Temporal handle, for signals, queries and history. */
+  get temporal(): WorkflowHandle {
+    return this.handle;
+  }
+
+  /**
+   * Wait for the run to end. Failed and cancelled runs resolve too (see `status`); this throws
+   * only when the run cannot be found or the server cannot be reached.
+   */
+  async result(): Promise<RunResult> {
+    try {
+      return (await this.handle.result()) as RunResult;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(this.workflowId, this.settings);
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      return this.failedResult(err);
+    }
+  }
+
+  private failedResult(err: WorkflowFailedError): RunResult {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && isRunResult(cause.details?.[0])) {
+      return { ...cause.details[0], status: 'failed', error: cause.message };
+    }
+    const base: RunResult = {
+      workflowId: this.workflowId,
+      agent: '',
+      status: 'failed',
+      stopReason: 'error',
+      finalText: '',
+      turns: 0,
+      usage: emptyUsage(),
+      messages: [],
+    };
+    if (cause instanceof CancelledFailure) return { ...base, status: 'cancelled', stopReason: 'cancelled', error: 'cancelled' };
+    if (cause instanceof TerminatedFailure) return { ...base, error: `terminated: ${cause.message}` };
+    if (cause instanceof TimeoutFailure) return { ...base, error: 'the run hit its workflow timeout' };
+    return { ...base, error: cause?.message ?? err.message };
+  }
+}
+
+function isRunResult(x: unknown): x is RunResult {
+  return typeof x === 'object' && x !== null && 'workflowId' in x && 'messages' in x && 'usage' in x;
+}
+
+function notFound(workflowId: string, s: RunnerSettings): RunnerError {
+  return new RunnerError(`no run with workflow id "${workflowId}" in namespace "${s.namespace}" at ${s.connection.address}`);
+}
+
+/** Starts runs on the `agent-runner` task queue and looks them up. */
+export class AgentRunner {
+  private constructor(
+    /** The Temporal client in use. */
+    readonly client: Client,
+    /** The settings it was built from. */
+    readonly settings: RunnerSettings,
+    private readonly ownsConnection: boolean,
+  ) {}
+
+  /** Connect using the environment (TEMPORAL_ADDRESS, …), or reuse a Temporal client you already have. */
+  static async connect(opts: { settings?: Partial<RunnerSettings>; client?: Client } = {}): Promise<AgentRunner> {
+    const settings = { ...runnerSettings(), ...opts.settings };
+    if (opts.client) return new AgentRunner(opts.client, { ...settings, namespace: opts.client.options.namespace }, false);
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ ...settings.connection, connectTimeout: '5s' });
+    } catch (e) {
+      throw new RunnerError(
+        `cannot reach Temporal at ${settings.connection.address} (${(e as Error).message.split('\n')[0]}): start it with \`npm run server\` or set TEMPORAL_ADDRESS`,
+      );
+    }
+    return new AgentRunner(new Client({ connection, namespace: settings.namespace }), settings, true);
+  }
+
+  /** Start a run of `agent` on a prompt (or an initial conversation). Bad input throws before anything starts. */
+  async start(agent: string, prompt: string | { messages: MessageParam[] }, opts: StartOptions = {}): Promise<RunHandle> {
+    const input: RunInput = {
+      agent,
+      ...(typeof prompt === 'string' ? { prompt } : { messages: prompt.messages }),
+      ...(opts.overrides && { overrides: opts.overrides }),
+    };
+    const problem = runInputProblem(input);
+    if (problem) throw new RunnerError(problem);
+    const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
+    const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
+    try {
+      const handle = await this.client.workflow.start(AGENT_WORKFLOW_TYPE, {
+        taskQueue: this.settings.taskQueue,
+        workflowId,
+        args: [input],
+        staticSummary: `${agent}: ${firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine}`,
+      });
+      return new RunHandle(handle, this.settings);
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new RunnerError(`a run with workflow id "${workflowId}" is already running: pick another --id`);
+      }
+      throw e;
+    }
+  }
+
+  /** A handle on an existing run (checked to exist). */
+  async get(workflowId: string): Promise<RunHandle> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      await handle.describe();
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw notFound(workflowId, this.settings);
+      throw e;
+    }
+    return new RunHandle(handle, this.settings);
+  }
+
+  /** Close the connection if this runner opened it. */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.client.connection.close();
+  }
+}

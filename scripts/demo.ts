@@ -1,0 +1,95 @@
+/**
+ * `npm run demo`: one triage run from start to finish, with everything it needs.
+ *
+ * Starts the Temporal dev server when none answers at TEMPORAL_ADDRESS, starts a worker in this
+ * process, runs the triage agent on a two-order question and prints the transcript, the
+ * workflow id and the UI link. Without ANTHROPIC_API_KEY the model is the project's local
+ * scripted Messages API server. Everything it started is stopped before it exits.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { triageAgent } from '../agents/triage/agent.js';
+import { summaryLines, transcriptLines } from '../client/format.js';
+import { AgentRunner } from '../client/runner.js';
+import { runnerSettings } from '../client/settings.js';
+import { FakeMessagesApi } from '../test/fake-api/server.js';
+import { triageBrain } from '../test/fake-api/triage-brain.js';
+import type { ModelEndpoint } from '../activities/index.js';
+import { createAgentWorker } from '../worker/create-worker.js';
+import { startDevServer, temporalAnswers, type DevServer } from './dev-server.js';
+
+const PROMPT = process.argv[2] ?? 'Hi, where are my orders 48810 and 99999?';
+const DB_FILE = fileURLToPath(new URL('../.temporal/dev.db', import.meta.url));
+const OFFLINE_KEY = 'offline-demo-key';
+
+async function demo(): Promise<number> {
+  const started = Date.now();
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const settings = runnerSettings();
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    let server: DevServer | undefined;
+    if (await temporalAnswers(settings.connection.address, settings.namespace)) {
+      console.log(`Temporal: using the server at ${settings.connection.address}`);
+    } else {
+      const [host, port] = splitAddress(settings.connection.address);
+      if (!['localhost', '127.0.0.1', '::1'].includes(host)) {
+        throw new Error(`nothing answers at TEMPORAL_ADDRESS=${settings.connection.address}: start that server, or unset TEMPORAL_ADDRESS to use the embedded one`);
+      }
+      console.log(`Temporal: no server at ${settings.connection.address}, starting the embedded dev server …`);
+      server = await startDevServer({
+        port,
+        uiPort: Number(new URL(settings.uiUrl).port || 8233),
+        dbFile: DB_FILE,
+        namespace: settings.namespace,
+        log: (l) => console.log(l),
+      });
+      cleanup.push(() => server!.stop());
+    }
+
+    let endpoint: ModelEndpoint = {};
+    if (process.env.ANTHROPIC_API_KEY) {
+      console.log(`Model: Claude (${triageAgent.model}) via ${process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'}`);
+    } else {
+      const fake = await FakeMessagesApi.start({ brain: triageBrain, apiKey: OFFLINE_KEY });
+      cleanup.push(() => fake.close());
+      endpoint = { apiKey: OFFLINE_KEY, baseURL: fake.url };
+      console.log(`Model: ANTHROPIC_API_KEY is not set, so the local scripted model server at ${fake.url} answers (offline demo).`);
+    }
+
+    const connection = await NativeConnection.connect(settings.connection);
+    cleanup.push(() => connection.close());
+    // A task queue of its own, so a worker already running elsewhere cannot take these tasks.
+    const taskQueue = `${settings.taskQueue}-demo-${process.pid}`;
+    const worker = await createAgentWorker({ connection, namespace: settings.namespace, taskQueue, agents: [triageAgent], endpoint });
+    const runner = await AgentRunner.connect({ settings: { ...settings, taskQueue } });
+    cleanup.push(() => runner.close());
+
+    console.log(`\nuser: ${PROMPT}\n`);
+    const run = await runner.start('triage', PROMPT);
+    console.log(`workflow ${run.workflowId} started`);
+    const result = await worker.runUntil(run.result());
+
+    for (const line of transcriptLines(result.messages).slice(1)) console.log(line);
+    console.log(`\nFinal answer: ${result.finalText}\n`);
+    for (const line of summaryLines(result, run.url)) console.log(line);
+    if (server) console.log('(the embedded server stops now; `npm run server` serves the same state, so the link works again while it runs)');
+    console.log(`demo took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result.status === 'completed' ? 0 : 1;
+  } finally {
+    for (const fn of cleanup.reverse()) await fn().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
+}
+
+demo().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`error: ${(e as Error).message.split('\n')[0]}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,43 @@
+/**
+ * Builds a worker that serves a set of agents: the workflow bundle plus the activities over
+ * those agents. Used by `npm run worker`, the demo and the tests alike.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createRequire } from 'node:module';
+import { createActivities, type ModelEndpoint } from '../activities/index.js';
+import type { AgentDefinition } from '../agents/define.js';
+import { AgentRegistry } from '../agents/registry.js';
+
+const require = createRequire(import.meta.url);
+
+/** Path of the workflow bundle's entry point. */
+export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
+
+/** Options of {@link createAgentWorker}. */
+export interface AgentWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  agents: readonly AgentDefinition[];
+  endpoint?: ModelEndpoint;
+  /** A prebuilt bundle (`bundleWorkflowCode`); by default the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** How long in-flight activities may finish after a shutdown signal (default `'30s'`). */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Any other worker option (tuning). */
+  extra?: Partial<WorkerOptions>;
+}
+
+/** Create the worker; throws a clear error if an agent definition is invalid. */
+export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worker> {
+  const registry = new AgentRegistry(opts.agents);
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
+    shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+    ...opts.extra,
+  });
+}

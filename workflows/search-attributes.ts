@@ -1,0 +1,18 @@
+/**
+ * The search attributes a run keeps up to date, so runs can be found and filtered in the
+ * Temporal UI and by `agent-runner list`. They must be registered on the server
+ * (`npm run server` and the tests do it; see the README for other clusters).
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Agent name, e.g. `triage`. */
+export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
+/** `running` | `completed` | `failed` | `cancelled`. */
+export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
+/** Model calls made so far. */
+export const AgentTurns = defineSearchAttributeKey('AgentTurns', SearchAttributeType.INT);
+/** Input plus output tokens so far. */
+export const AgentTokens = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
+
+/** Every key, for registration. */
+export const SEARCH_ATTRIBUTES = [AgentName, AgentStatus, AgentTurns, AgentTokens] as const;

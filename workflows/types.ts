@@ -1,0 +1,148 @@
+/**
+ * Pure, JSON-safe types shared by the workflow, the activities and the client.
+ *
+ * Wire shapes are the Messages API's own (imported as types from the Anthropic SDK, which
+ * erases at compile time, so nothing from the SDK enters the workflow sandbox).
+ */
+import type {
+  Message,
+  MessageCreateParamsBase,
+  MessageParam,
+  StopReason,
+  ToolChoice,
+  ToolResultBlockParam,
+  ToolUseBlock,
+} from '@anthropic-ai/sdk/resources/messages';
+
+export type { Message, MessageParam, StopReason, ToolChoice, ToolResultBlockParam, ToolUseBlock };
+
+/** Name of the workflow type, as registered with Temporal. */
+export const AGENT_WORKFLOW_TYPE = 'agentRun';
+
+/** Default number of model calls a run may make before it ends with stop reason `max_turns`. */
+export const DEFAULT_MAX_TURNS = 100;
+
+/** Overrides a caller may give when starting a run; everything else comes from the agent definition. */
+export interface RunOverrides {
+  model?: string;
+  max_tokens?: number;
+  tool_choice?: ToolChoice;
+  /** Upper bound on model calls for this run (default: the agent's, else {@link DEFAULT_MAX_TURNS}). */
+  maxTurns?: number;
+}
+
+/** Input of the `agentRun` workflow. Exactly one of `prompt` and `messages` is given. */
+export interface RunInput {
+  /** Name of an agent served by the workers (see `agents/`). */
+  agent: string;
+  /** The user's first message. */
+  prompt?: string;
+  /** Or a whole initial conversation, in Messages API shape, starting with a `user` message. */
+  messages?: MessageParam[];
+  overrides?: RunOverrides;
+}
+
+/** Activity options for one tool, as durations Temporal understands (e.g. `'30s'`). */
+export interface ToolPolicy {
+  /** Start-to-close timeout of one attempt. */
+  timeout: string;
+  /** Heartbeat timeout, for long tools that call `ctx.heartbeat()`. */
+  heartbeatTimeout?: string;
+  retry: {
+    maximumAttempts: number;
+    initialInterval: string;
+    backoffCoefficient: number;
+    maximumInterval: string;
+  };
+}
+
+/** Activity options for the model call. */
+export interface ModelPolicy {
+  /** Start-to-close timeout of one attempt (the whole streamed response). */
+  timeout: string;
+  /** A stream silent for this long is considered stalled and the attempt is retried. */
+  heartbeatTimeout: string;
+  maximumAttempts: number;
+  initialInterval: string;
+  maximumInterval: string;
+}
+
+/** The request fields of a model call other than `messages`: fixed when the run starts. */
+export type ModelRequestBase = Omit<MessageCreateParamsBase, 'messages' | 'stream'>;
+
+/**
+ * A run's configuration, resolved once by the `resolveAgent` activity when the run starts.
+ * It is recorded in history (readable there) and never changes during the run.
+ */
+export interface RunConfig {
+  agent: string;
+  request: ModelRequestBase;
+  maxTurns: number;
+  model: ModelPolicy;
+  /** Per-tool activity options, keyed by tool name (the tools offered in `request.tools`). */
+  tools: Record<string, ToolPolicy>;
+}
+
+/** Input of the model activity. */
+export interface ModelCallInput {
+  request: ModelRequestBase & { messages: MessageParam[] };
+  /** 1-based number of this model call in the run. */
+  turn: number;
+}
+
+/** Input of the tool activity. */
+export interface ToolCallInput {
+  agent: string;
+  toolUse: { id: string; name: string; input: unknown };
+  /** Stable across retries, worker crashes and continue-as-new: `${workflowId}/${toolUseId}`. */
+  idempotencyKey: string;
+  turn: number;
+}
+
+/** Token usage summed over every model call of a run. */
+export interface UsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** How a run ended. */
+export type RunStatus = 'completed' | 'failed' | 'cancelled';
+
+/** The model's last stop reason, or the runner's own. */
+export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error';
+
+/** The result of a run; also carried in the failure details of a failed run. */
+export interface RunResult {
+  workflowId: string;
+  agent: string;
+  status: RunStatus;
+  stopReason: RunStopReason | null;
+  /** Text of the last assistant message. */
+  finalText: string;
+  /** Model calls made. */
+  turns: number;
+  usage: UsageTotals;
+  /** The whole conversation, in Messages API shape. */
+  messages: MessageParam[];
+  /** One line saying what went wrong, when `status` is `failed` (or why it was cancelled). */
+  error?: string;
+}
+
+/** Failure `type` of a run that failed: its details hold the partial {@link RunResult}. */
+export const RUN_FAILED_TYPE = 'AgentRunFailed';
+
+/** Failure types raised by activities (one table: `activities/model-errors.ts`). */
+export const FailureTypes = {
+  invalidInput: 'InvalidRunInput',
+  unknownAgent: 'UnknownAgent',
+  modelFatal: 'ModelRequestRejected',
+  modelRetryable: 'ModelTemporarilyUnavailable',
+  modelConfig: 'ModelNotConfigured',
+} as const;
+
+/** Zero usage. */
+export function emptyUsage(): UsageTotals {
+  return { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+}

@@ -24,8 +24,6 @@ export interface ModelCallResult {
   message: Message;
 }
 
-/** Heartbeats while waiting for response headers, so a slow first byte is not mistaken for a stall. */
-const WAITING_HEARTBEAT_MS = 5_000;
 
 /** Builds the `callModel` activity around one Anthropic client (built with `maxRetries: 0`). */
 export function createModelActivity(getClient: () => Anthropic) {
@@ -38,7 +36,8 @@ export function createModelActivity(getClient: () => Anthropic) {
       ctx.heartbeat(progress);
       // Until the headers arrive the SDK's own request timeout bounds the wait; keep the
       // heartbeat alive meanwhile. Once streaming, only real events heartbeat.
-      const waiting = setInterval(() => ctx.heartbeat(progress), WAITING_HEARTBEAT_MS);
+      const waitingBeatMs = Math.max(100, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3));
+      const waiting = setInterval(() => ctx.heartbeat(progress), waitingBeatMs);
       try {
         const stream = getClient().messages.stream(input.request, { signal: ctx.cancellationSignal });
         stream.on('connect', () => {

@@ -1,0 +1,70 @@
+/**
+ * Agents used only by the tests: the real triage agent plus a "toolbox" agent whose tools
+ * misbehave on purpose, all with short timeouts and retry intervals so faults resolve quickly.
+ */
+import { z } from 'zod';
+import { defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
+import { triageAgent } from '../../agents/triage/agent.js';
+
+const fastModelCall = { heartbeatTimeout: '3s', initialInterval: '100ms', maximumInterval: '1s', maximumAttempts: 5 } as const;
+
+/** Calls of each tool seen by this process, by idempotency key (tests read them). */
+export const toolCalls: { tool: string; key: string; attempt: number; input: unknown }[] = [];
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+  });
+
+/** Echoes its text after `delay_ms`: shows concurrency and result ordering. */
+const echo = defineTool({
+  name: 'echo',
+  description: 'Echo the text back after a delay.',
+  input: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(10_000).default(0) }),
+  run: async ({ text, delay_ms }, ctx) => {
+    toolCalls.push({ tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { text, delay_ms } });
+    await sleep(delay_ms, ctx.signal);
+    return `echo: ${text}`;
+  },
+});
+
+/** Throws a plain error on its first `fail_times` attempts, then succeeds. */
+const flaky = defineTool({
+  name: 'flaky',
+  description: 'Fails a few times, then works.',
+  inputSchema: { type: 'object', properties: { fail_times: { type: 'integer', minimum: 0 } }, required: ['fail_times'] },
+  retry: { maximumAttempts: 4, initialInterval: '100ms', maximumInterval: '200ms' },
+  run: (input: { fail_times: number }, ctx) => {
+    toolCalls.push({ tool: 'flaky', key: ctx.idempotencyKey, attempt: ctx.attempt, input });
+    if (ctx.attempt <= input.fail_times) throw new Error(`flaky failure on attempt ${ctx.attempt}`);
+    return { ok: true, attempt: ctx.attempt };
+  },
+});
+
+/** Always a business failure. */
+const refuse = defineTool({
+  name: 'refuse',
+  description: 'Always refuses.',
+  input: z.object({}),
+  run: () => {
+    throw new ToolError('not allowed');
+  },
+});
+
+/** An agent with misbehaving tools and fast retries. */
+export const toolboxAgent = defineAgent({
+  name: 'toolbox',
+  model: 'claude-test-model',
+  max_tokens: 512,
+  system: 'You are a test agent.',
+  tools: [echo, flaky, refuse],
+  maxTurns: 10,
+  modelCall: fastModelCall,
+});
+
+/** The triage agent with fast model retries (same tools and prompt). */
+export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fastModelCall };
+
+/** Every agent a test worker serves. */
+export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent];

@@ -1,0 +1,39 @@
+/**
+ * Starts one real Temporal dev server (the CLI, installed by the project if missing) and builds
+ * the workflow bundle once; every test file reads both through `inject`.
+ */
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
+import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalUiUrl: string;
+    workflowBundlePath: string;
+  }
+}
+
+let server: DevServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  server = await startDevServer({ log: (l) => console.log(l) });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const dir = fileURLToPath(new URL('../../.artifacts/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = `${dir}workflow-bundle.js`;
+  writeFileSync(bundlePath, code);
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalUiUrl', server.uiUrl ?? '');
+  project.provide('workflowBundlePath', bundlePath);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // One real Temporal dev server for the whole run, and one prebuilt workflow bundle.
+    globalSetup: ['test/support/global-setup.ts'],
+    // Each file starts its own worker on its own task queue; two cores, so files run one by one.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,38 @@
+/** Shaping tool output into tool_result content, in Temporal's activity test environment. */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { defineAgent, defineTool } from '../../agents/define.js';
+import { AgentRegistry } from '../../agents/registry.js';
+import { createToolActivity, MAX_TOOL_RESULT_BYTES } from '../../activities/tools.js';
+
+function runWith(output: () => unknown) {
+  const t = defineTool({ name: 't', description: 'd', input: z.object({}), run: output });
+  const { runTool } = createToolActivity(new AgentRegistry([defineAgent({ name: 'a', model: 'm', max_tokens: 5, tools: [t] })]));
+  return new MockActivityEnvironment().run<typeof runTool>(runTool, { agent: 'a', toolUse: { id: 'toolu_1', name: 't', input: {} }, idempotencyKey: 'wf/toolu_1', turn: 1 });
+}
+
+describe('tool output', () => {
+  it('strings, blocks and JSON values', async () => {
+    expect(await runWith(() => 'plain')).toEqual({ type: 'tool_result', tool_use_id: 'toolu_1', content: 'plain' });
+    expect((await runWith(() => [{ type: 'text', text: 'blk' }])).content).toEqual([{ type: 'text', text: 'blk' }]);
+    expect((await runWith(() => ({ a: 1 }))).content).toBe('{"a":1}');
+    expect((await runWith(() => undefined)).content).toBe('');
+  });
+  it('a value that is not JSON-serialisable is a clear is_error result', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const r = await runWith(() => circular);
+    expect(r.is_error).toBe(true);
+    expect(r.content).toMatch(/^Tool t returned a value that is not JSON-serialisable/);
+    expect((await runWith(() => ({ n: 10n }))).is_error).toBe(true);
+  });
+  it('a result over the size limit is a clear is_error result', async () => {
+    const r = await runWith(() => 'x'.repeat(MAX_TOOL_RESULT_BYTES + 1));
+    expect(r).toMatchObject({ is_error: true, content: `Tool t returned ${MAX_TOOL_RESULT_BYTES + 1} bytes, more than the ${MAX_TOOL_RESULT_BYTES}-byte limit for a tool result.` });
+  });
+  it('any other throw is left to Temporal to retry, typed by the error class', async () => {
+    class DbDown extends Error { override name = 'DbDown'; }
+    await expect(runWith(() => { throw new DbDown('connection refused'); })).rejects.toMatchObject({ type: 'DbDown', message: 't: connection refused', nonRetryable: false });
+  });
+});

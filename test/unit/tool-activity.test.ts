@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { defineAgent, defineTool } from '../../agents/define.js';
 import { AgentRegistry } from '../../agents/registry.js';
 import { createToolActivity, MAX_TOOL_RESULT_BYTES } from '../../activities/tools.js';
+import type { ToolCallInput, ToolResultBlockParam } from '../../workflows/types.js';
 
 function runWith(output: () => unknown) {
   const t = defineTool({ name: 't', description: 'd', input: z.object({}), run: output });
   const { runTool } = createToolActivity(new AgentRegistry([defineAgent({ name: 'a', model: 'm', max_tokens: 5, tools: [t] })]));
-  return new MockActivityEnvironment().run<typeof runTool>(runTool, { agent: 'a', toolUse: { id: 'toolu_1', name: 't', input: {} }, idempotencyKey: 'wf/toolu_1', turn: 1 });
+  return new MockActivityEnvironment().run<[ToolCallInput], ToolResultBlockParam, typeof runTool>(runTool, { agent: 'a', toolUse: { id: 'toolu_1', name: 't', input: {} }, idempotencyKey: 'wf/toolu_1', turn: 1 });
 }
 
 describe('tool output', () => {

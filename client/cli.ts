@@ -1,28 +1,57 @@
 /**
- * `agent-runner`: start runs and read their results from the command line.
+ * `agent-runner`: start, follow, inspect, list and cancel runs from the command line.
  *
- *   agent-runner start <agent> "<prompt>" [--id <workflowId>] [--wait] [--json]
- *   agent-runner result <workflowId> [--json]
- *
- * Exit code 0 for a completed run; 1 for a failed or cancelled run or an error; 2 for bad usage.
- * Errors are one line on stderr. With --json, stdout carries exactly one JSON object.
+ * Exit code 0 for a completed run (or a command that did its job); 1 for a failed or cancelled
+ * run or an error; 2 for bad usage. Errors are one line on stderr. With --json, stdout carries
+ * exactly one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { summaryLines, transcriptLines } from './format.js';
-import { AgentRunner, RunnerError, type RunHandle } from './runner.js';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { clip, summaryLines, transcriptLines } from './format.js';
+import { AgentRunner, RunnerError, type ListFilter, type RunHandle } from './runner.js';
+import { tellRun, type WatchOutput } from './watch.js';
+import { stateQuery } from '../workflows/definitions.js';
 import type { RunResult } from '../workflows/types.js';
 
 const USAGE = `usage:
   agent-runner start <agent> "<prompt>" [--id <workflowId>] [--wait] [--json]
   agent-runner result <workflowId> [--json]
+  agent-runner watch <workflowId>
+  agent-runner show <workflowId>
+  agent-runner cancel <workflowId> [--reason "…"]
+  agent-runner list [--status running|completed|failed|cancelled] [--agent NAME] [--limit N] [--json]
 
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
-             AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233)`;
+             AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
+             AGENT_RUNNER_AGENTS (module whose \`agents\` export the workers serve; default agents/index.ts)`;
 
 class UsageError extends Error {}
 
+/** Where the CLI writes; tests pass their own. */
+export interface CliIO {
+  out(s: string): void;
+  err(s: string): void;
+  /** Rewrite the current line (a TTY); absent elsewhere. */
+  progress?: (s: string) => void;
+}
+
+const defaultIO: CliIO = {
+  out: (s) => console.log(s),
+  err: (s) => console.error(s),
+  ...(process.stdout.isTTY && { progress: (s: string) => process.stdout.write(`\r\x1b[K${s}`) }),
+};
+
+/** Names of the agents the workers serve, from AGENT_RUNNER_AGENTS or the project's agents/. */
+async function knownAgents(): Promise<string[]> {
+  const path = process.env.AGENT_RUNNER_AGENTS;
+  const mod = (await import(path ? pathToFileURL(resolve(path)).href : '../agents/index.js')) as { agents?: { name: string }[] };
+  if (!Array.isArray(mod.agents)) throw new RunnerError(`AGENT_RUNNER_AGENTS=${path} does not export \`agents\``);
+  return mod.agents.map((a) => a.name);
+}
+
 /** Run the CLI with these arguments; resolves to the process exit code. */
-export async function main(argv: string[], io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) }): Promise<number> {
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -32,6 +61,10 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
         id: { type: 'string' },
         wait: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        status: { type: 'string' },
+        agent: { type: 'string' },
+        limit: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -45,27 +78,55 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
     (values.help ? io.out : io.err)(USAGE);
     return values.help ? 0 : 2;
   }
+  const one = (what: string): string => {
+    const [id, ...extra] = rest;
+    if (!id || extra.length) throw new UsageError(`${command} takes ${what}`);
+    return id;
+  };
   let runner: AgentRunner | undefined;
+  const connect = async () => (runner = await AgentRunner.connect());
   try {
     switch (command) {
       case 'start': {
         const [agent, prompt, ...extra] = rest;
         if (!agent || prompt === undefined || extra.length) throw new UsageError('start takes <agent> "<prompt>"');
-        runner = await AgentRunner.connect();
-        const run = await runner.start(agent, prompt, values.id ? { workflowId: values.id } : {});
+        const known = await knownAgents();
+        if (!known.includes(agent)) throw new RunnerError(`unknown agent "${agent}": the workers serve ${known.map((n) => `"${n}"`).join(', ')}`);
+        const run = await (await connect()).start(agent, prompt, values.id ? { workflowId: values.id } : {});
         if (!values.wait) {
-          if (values.json) io.out(JSON.stringify({ workflowId: run.workflowId, url: run.url }));
-          else io.out(`started ${run.workflowId}\n${run.url}`);
+          io.out(values.json ? JSON.stringify({ workflowId: run.workflowId, url: run.url }) : `started ${run.workflowId}\n${run.url}`);
           return 0;
         }
         if (!values.json) io.out(`started ${run.workflowId}\n${run.url}`);
         return await printResult(run, values.json, io);
       }
-      case 'result': {
-        const [workflowId, ...extra] = rest;
-        if (!workflowId || extra.length) throw new UsageError('result takes <workflowId>');
-        runner = await AgentRunner.connect();
-        return await printResult(await runner.get(workflowId), values.json, io);
+      case 'result':
+        return await printResult(await (await connect()).get(one('<workflowId>')), values.json, io);
+      case 'watch':
+      case 'show': {
+        const run = await (await connect()).get(one('<workflowId>'));
+        return await tell(run, command === 'watch', io);
+      }
+      case 'cancel': {
+        const id = one('<workflowId>');
+        await (await connect()).cancel(id, values.reason);
+        io.out(`cancel sent to ${id}${values.reason ? ` (reason: ${values.reason})` : ''}`);
+        return 0;
+      }
+      case 'list': {
+        if (rest.length) throw new UsageError('list takes only options');
+        const filter = listFilter(values);
+        const runs = await (await connect()).list(filter);
+        if (values.json) io.out(JSON.stringify({ runs }));
+        else if (runs.length === 0) io.out('no runs');
+        else {
+          io.out(['WORKFLOW ID', 'AGENT', 'STATUS', 'TURNS', 'TOKENS', 'STARTED'].join('\t'));
+          for (const r of runs) {
+            const status = r.temporalStatus !== 'RUNNING' && r.status === 'running' ? r.temporalStatus.toLowerCase() : r.status;
+            io.out([r.workflowId, r.agent, status, r.turns, r.tokens, r.startTime.toISOString()].join('\t'));
+          }
+        }
+        return 0;
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -78,11 +139,51 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
     io.err(`error: ${e instanceof RunnerError ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]}`);
     return 1;
   } finally {
-    await runner?.close();
+    await (runner as AgentRunner | undefined)?.close();
   }
 }
 
-async function printResult(run: RunHandle, json: boolean, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+function listFilter(values: { status?: string | undefined; agent?: string | undefined; limit?: string | undefined }): ListFilter {
+  const filter: ListFilter = {};
+  if (values.status !== undefined) filter.status = values.status as ListFilter['status'];
+  if (values.agent !== undefined) filter.agent = values.agent;
+  if (values.limit !== undefined) {
+    if (!/^\d+$/.test(values.limit)) throw new RunnerError('--limit must be a positive integer');
+    filter.limit = Number(values.limit);
+  }
+  return filter;
+}
+
+async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number> {
+  let progressShown = false;
+  const out: WatchOutput = {
+    line: (text) => {
+      if (progressShown) io.progress?.('');
+      progressShown = false;
+      io.out(text);
+    },
+    ...(io.progress && {
+      progress: (text: string) => {
+        io.progress?.(text);
+        progressShown = true;
+      },
+    }),
+  };
+  const story = await tellRun(run, { follow, out });
+  if (!story.closed) {
+    const state = await run.temporal.query(stateQuery).catch(() => undefined);
+    io.out(state ? `still running: turn ${state.turn}, ${state.phase.replace('_', ' ')}${state.pendingTools.length ? ` (${state.pendingTools.map((t) => t.name).join(', ')})` : ''}` : 'still running');
+    io.out(run.url);
+    return 0;
+  }
+  if (story.result) for (const l of summaryLines(story.result, run.url)) io.out(l);
+  else io.out(`workflow id: ${run.workflowId}\nTemporal UI: ${run.url}`);
+  if (story.closed === 'completed') return 0;
+  io.err(`run ${story.closed}: ${clip(story.result?.error ?? story.closeMessage, 300)}`);
+  return 1;
+}
+
+async function printResult(run: RunHandle, json: boolean, io: CliIO): Promise<number> {
   const result: RunResult = await run.result();
   if (json) io.out(JSON.stringify({ ...result, url: run.url }));
   else {

@@ -23,14 +23,17 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { runInputProblem } from '../workflows/run-input.js';
+import { cancelSignal, stateQuery } from '../workflows/definitions.js';
 import {
   AGENT_WORKFLOW_TYPE,
+  type RunState,
   emptyUsage,
   type MessageParam,
   type RunInput,
   type RunOverrides,
   type RunResult,
 } from '../workflows/types.js';
+import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../workflows/search-attributes.js';
 import { runnerSettings, runUrl, type RunnerSettings } from './settings.js';
 
 /** A user-facing error with a one-line message that says what to do. */
@@ -45,12 +48,38 @@ export interface StartOptions {
   overrides?: RunOverrides;
 }
 
+const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
+
+/** Filters of {@link AgentRunner.list}. */
+export interface ListFilter {
+  status?: 'running' | 'completed' | 'failed' | 'cancelled';
+  agent?: string;
+  /** Default 20. */
+  limit?: number;
+}
+
+/** One run in a listing. */
+export interface RunSummary {
+  workflowId: string;
+  agent: string;
+  /** The run's own status (AgentStatus): running, completed, failed, cancelled. */
+  status: string;
+  turns: number;
+  tokens: number;
+  startTime: Date;
+  closeTime: Date | undefined;
+  /** Temporal's status of the execution (RUNNING, COMPLETED, TERMINATED, …). */
+  temporalStatus: string;
+}
+
 /** A started (or looked-up) run. */
 export class RunHandle {
   /** @internal */
   constructor(
     private readonly handle: WorkflowHandle,
     private readonly settings: RunnerSettings,
+    /** The Temporal client in use. */
+    readonly client: Client,
   ) {}
 
   /** The run's workflow id. */
@@ -154,11 +183,23 @@ export class AgentRunner {
         workflowId,
         args: [input],
         staticSummary: `${agent}: ${firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine}`,
+        typedSearchAttributes: [
+          { key: AgentName, value: agent },
+          { key: AgentStatus, value: 'running' },
+          { key: AgentTurns, value: 0 },
+          { key: AgentTokens, value: 0 },
+        ],
       });
-      return new RunHandle(handle, this.settings);
+      return new RunHandle(handle, this.settings, this.client);
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
         throw new RunnerError(`a run with workflow id "${workflowId}" is already running: pick another --id`);
+      }
+      if (/search attribute .* is not defined|no mapping defined for search attribute/i.test((e as Error).message)) {
+        throw new RunnerError(
+          `the search attributes AgentName, AgentStatus, AgentTurns, AgentTokens are not registered on namespace "${this.settings.namespace}": ` +
+            'use `npm run server`, or register them with `temporal operator search-attribute create` (see README)',
+        );
       }
       throw e;
     }
@@ -173,7 +214,56 @@ export class AgentRunner {
       if (e instanceof WorkflowNotFoundError) throw notFound(workflowId, this.settings);
       throw e;
     }
-    return new RunHandle(handle, this.settings);
+    return new RunHandle(handle, this.settings, this.client);
+  }
+
+  /**
+   * Ask a running run to stop (the `cancel` signal). Throws a {@link RunnerError} if there is no
+   * such run or it has already ended; nothing is changed then.
+   */
+  async cancel(workflowId: string, reason?: string): Promise<void> {
+    const run = await this.get(workflowId);
+    const { status } = await run.temporal.describe();
+    if (status.name !== 'RUNNING') {
+      throw new RunnerError(`run "${workflowId}" has already ended (${status.name.toLowerCase()}): nothing to cancel`);
+    }
+    await run.temporal.signal(cancelSignal, reason ? { reason } : {});
+  }
+
+  /** The live state of a run (the `state` query). */
+  async state(workflowId: string): Promise<RunState> {
+    return (await this.get(workflowId)).temporal.query(stateQuery);
+  }
+
+  /** Runs, newest first, filtered by the search attributes the runs keep up to date. */
+  async list(filter: ListFilter = {}): Promise<RunSummary[]> {
+    const limit = filter.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1) throw new RunnerError('--limit must be a positive integer');
+    if (filter.status && !RUN_STATUSES.includes(filter.status)) {
+      throw new RunnerError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
+    }
+    if (filter.agent !== undefined && !/^[a-zA-Z0-9_.-]{1,64}$/.test(filter.agent)) throw new RunnerError(`invalid agent name "${filter.agent}"`);
+    const clauses = [`WorkflowType = '${AGENT_WORKFLOW_TYPE}'`];
+    if (filter.status) clauses.push(`AgentStatus = '${filter.status}'`);
+    // A terminated run keeps AgentStatus 'running' (no workflow code ran): Temporal's status decides.
+    if (filter.status === 'running') clauses.push("ExecutionStatus = 'Running'");
+    if (filter.agent) clauses.push(`AgentName = '${filter.agent}'`);
+    const out: RunSummary[] = [];
+    for await (const w of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 1000) })) {
+      const sa = w.typedSearchAttributes;
+      out.push({
+        workflowId: w.workflowId,
+        agent: sa.get(AgentName) ?? '',
+        status: sa.get(AgentStatus) ?? w.status.name.toLowerCase(),
+        turns: sa.get(AgentTurns) ?? 0,
+        tokens: sa.get(AgentTokens) ?? 0,
+        startTime: w.startTime,
+        closeTime: w.closeTime,
+        temporalStatus: w.status.name,
+      });
+      if (out.length >= limit) break;
+    }
+    return out.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
   }
 
   /** Close the connection if this runner opened it. */

@@ -40,6 +40,7 @@ function cli(...args: string[]): Promise<CliRun> {
           TEMPORAL_ADDRESS: h.address,
           AGENT_RUNNER_TASK_QUEUE: h.taskQueue,
           TEMPORAL_UI_URL: inject('temporalUiUrl'),
+          AGENT_RUNNER_AGENTS: fileURLToPath(new URL('./support/agents.ts', import.meta.url)),
         },
         timeout: 60_000,
       },

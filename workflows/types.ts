@@ -130,6 +130,25 @@ export interface RunResult {
   error?: string;
 }
 
+/** What a run is doing right now. */
+export type RunPhase = 'starting' | 'calling_model' | 'running_tools' | 'done';
+
+/** The live state of a run, as the `state` query returns it. */
+export interface RunState {
+  agent: string;
+  status: 'running' | RunStatus;
+  phase: RunPhase;
+  /** Model calls started so far (the one in flight included). */
+  turn: number;
+  /** Tool calls of the current turn that have not finished. */
+  pendingTools: { id: string; name: string; input: unknown }[];
+  usage: UsageTotals;
+  stopReason: RunStopReason | null;
+  lastAssistantText: string;
+  /** Why the run was asked to stop, once it was. */
+  cancelReason?: string;
+}
+
 /** Failure `type` of a run that failed: its details hold the partial {@link RunResult}. */
 export const RUN_FAILED_TYPE = 'AgentRunFailed';
 

@@ -68,3 +68,6 @@ export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fas
 
 /** Every agent a test worker serves. */
 export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent];
+
+/** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */
+export const agents = testAgents;

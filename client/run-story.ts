@@ -1,0 +1,177 @@
+/**
+ * A run's story, told from its Temporal history: each model turn (model, stop reason, tokens),
+ * each tool call (name, input, result or error, duration, attempts), cancellation, the end.
+ * `agent-runner watch` and `show` feed it events as they arrive.
+ */
+import type { Client } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { ModelCallResult } from '../activities/model.js';
+import type { RunInput, RunResult, ToolCallInput, ToolResultBlockParam } from '../workflows/types.js';
+import { clip } from './format.js';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+
+const I = '    ';
+
+/** Decode Temporal payloads with a client's data converter (codecs included). */
+export async function decodePayloads(converter: LoadedDataConverter, payloads: Payloads): Promise<unknown[]> {
+  let list = (payloads?.payloads ?? []) as temporal.api.common.v1.IPayload[];
+  for (const codec of [...converter.payloadCodecs].reverse()) list = await codec.decode(list);
+  return list.map((p) => converter.payloadConverter.fromPayload(p));
+}
+
+function ms(t: HistoryEvent['eventTime']): number {
+  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+}
+
+function blockText(c: ToolResultBlockParam['content']): string {
+  if (c === undefined) return '';
+  return typeof c === 'string' ? c : c.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join(' ');
+}
+
+interface Pending {
+  type: string;
+  scheduledAt: number;
+  input: unknown;
+  attempt: number;
+}
+
+/** Turns history events into lines; keeps what it needs between calls. */
+export class RunStory {
+  private readonly pending = new Map<number, Pending>();
+  /** The run's result once the history shows it closed. */
+  result: RunResult | undefined;
+  /** How the run closed: completed, failed, cancelled, terminated, timed out. */
+  closed: 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | undefined;
+  closeMessage = '';
+
+  constructor(private readonly converter: LoadedDataConverter) {}
+
+  /** A story for a client (using its data converter). */
+  static for(client: Client): RunStory {
+    return new RunStory(client.options.loadedDataConverter);
+  }
+
+  /** Lines for one event (often none). */
+  async lines(e: HistoryEvent): Promise<string[]> {
+    const id = Number(e.eventId);
+    const at = ms(e.eventTime);
+    if (e.workflowExecutionStartedEventAttributes) {
+      const [input] = (await decodePayloads(this.converter, e.workflowExecutionStartedEventAttributes.input)) as [RunInput | undefined];
+      const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : '');
+      return [`run of agent "${input?.agent ?? '?'}"`, `user: ${prompt}`];
+    }
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const [input] = await decodePayloads(this.converter, scheduled.input);
+      this.pending.set(id, { type: scheduled.activityType?.name ?? '', scheduledAt: at, input, attempt: 1 });
+      return [];
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const p = this.pending.get(Number(started.scheduledEventId));
+      if (p) p.attempt = started.attempt ?? 1;
+      return [];
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const p = this.take(completed.scheduledEventId);
+      if (!p) return [];
+      const [value] = await decodePayloads(this.converter, completed.result);
+      return this.completedLines(p, value, at);
+    }
+    const failed = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (failed) {
+      const p = this.take(failed.scheduledEventId);
+      if (!p || p.type === 'resolveAgent') return [];
+      const why = clip(failed.failure?.cause?.message || failed.failure?.message || 'failed', 200);
+      return [`${I}✗ ${this.what(p)} failed after ${p.attempt} attempt(s) (${this.took(p, at)}): ${why}`];
+    }
+    const canceled = e.activityTaskCanceledEventAttributes;
+    if (canceled) {
+      const p = this.take(canceled.scheduledEventId);
+      return p ? [`${I}✗ ${this.what(p)} cancelled (${this.took(p, at)})`] : [];
+    }
+    if (e.workflowExecutionSignaledEventAttributes?.signalName === 'cancel') {
+      const [arg] = (await decodePayloads(this.converter, e.workflowExecutionSignaledEventAttributes.input)) as [{ reason?: string } | undefined];
+      return [`cancel requested${arg?.reason ? `: ${arg.reason}` : ''}`];
+    }
+    if (e.workflowExecutionCancelRequestedEventAttributes) return ['cancel requested via Temporal'];
+    return this.closeLines(e);
+  }
+
+  private take(scheduledEventId: unknown): Pending | undefined {
+    const key = Number(scheduledEventId);
+    const p = this.pending.get(key);
+    this.pending.delete(key);
+    return p;
+  }
+
+  private what(p: Pending): string {
+    if (p.type === 'runTool') {
+      const t = (p.input as ToolCallInput).toolUse;
+      return `tool ${t.name} ${clip(JSON.stringify(t.input), 120)}`;
+    }
+    if (p.type === 'callModel') return `model call (turn ${(p.input as { turn: number }).turn})`;
+    return p.type;
+  }
+
+  private took(p: Pending, at: number): string {
+    const d = at - p.scheduledAt;
+    return d >= 1000 ? `${(d / 1000).toFixed(1)} s` : `${d} ms`;
+  }
+
+  private completedLines(p: Pending, value: unknown, at: number): string[] {
+    const stats = `${this.took(p, at)}, ${p.attempt} attempt${p.attempt === 1 ? '' : 's'}`;
+    if (p.type === 'callModel') {
+      const m = (value as ModelCallResult).message;
+      const turn = (p.input as { turn: number }).turn;
+      const out = [`── turn ${turn} · ${m.model} · ${m.stop_reason} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`];
+      for (const b of m.content) {
+        if (b.type === 'text') out.push(`assistant: ${b.text}`);
+        else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);
+        else if (b.type === 'redacted_thinking') out.push(`${I}(redacted thinking)`);
+      }
+      return out;
+    }
+    if (p.type === 'runTool') {
+      const r = value as ToolResultBlockParam;
+      const mark = r.is_error ? `✗ error: ${clip(blockText(r.content), 240)}` : `← ${clip(blockText(r.content), 240)}`;
+      return [`${I}→ ${this.what(p)} (${stats})`, `${I}  ${mark}`];
+    }
+    return [];
+  }
+
+  private async closeLines(e: HistoryEvent): Promise<string[]> {
+    const done = e.workflowExecutionCompletedEventAttributes;
+    if (done) {
+      const [r] = (await decodePayloads(this.converter, done.result)) as [RunResult];
+      this.result = r;
+      this.closed = r.status === 'cancelled' ? 'cancelled' : 'completed';
+      return r.status === 'cancelled' ? [`run cancelled: ${r.error ?? ''}`] : [`final answer: ${r.finalText}`];
+    }
+    const failed = e.workflowExecutionFailedEventAttributes;
+    if (failed) {
+      this.closed = 'failed';
+      this.closeMessage = failed.failure?.message ?? 'failed';
+      const details = failed.failure?.applicationFailureInfo?.details;
+      const [partial] = details ? ((await decodePayloads(this.converter, details)) as [RunResult | undefined]) : [undefined];
+      if (partial) this.result = { ...partial, status: 'failed', error: this.closeMessage };
+      return [`run failed: ${this.closeMessage}`];
+    }
+    const terminated = e.workflowExecutionTerminatedEventAttributes;
+    if (terminated) {
+      this.closed = 'terminated';
+      this.closeMessage = terminated.reason || 'terminated';
+      return [`run terminated: ${this.closeMessage}`];
+    }
+    if (e.workflowExecutionTimedOutEventAttributes) {
+      this.closed = 'timed_out';
+      this.closeMessage = 'the run hit its workflow timeout';
+      return [`run timed out`];
+    }
+    return [];
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Following a run: its story from history (long-polled), and while a model call streams, a
+ * progress line from the activity's heartbeat details. On a TTY the progress line rewrites
+ * itself; elsewhere it is printed as plain lines, at most one every few seconds.
+ */
+import type { temporal } from '@temporalio/proto';
+import type { ModelProgress } from '../activities/model.js';
+import type { RunHandle } from './runner.js';
+import { decodePayloads, RunStory } from './run-story.js';
+
+/** Where `watch` writes. */
+export interface WatchOutput {
+  line(text: string): void;
+  /** A progress line that the next line replaces (TTY), or undefined to print progress as lines. */
+  progress?: (text: string) => void;
+}
+
+/** Print the run's story; with `follow`, keep going until the run closes. */
+export async function tellRun(run: RunHandle, opts: { follow: boolean; out: WatchOutput }): Promise<RunStory> {
+  const client = run.client;
+  const story = RunStory.for(client);
+  const stopProgress = opts.follow ? startProgress(run, opts.out) : () => undefined;
+  try {
+    let token: Uint8Array | undefined;
+    for (;;) {
+      const res = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId: run.workflowId },
+        ...(token && { nextPageToken: token }),
+        waitNewEvent: opts.follow,
+      });
+      for (const e of res.history?.events ?? []) {
+        for (const l of await story.lines(e as temporal.api.history.v1.IHistoryEvent)) opts.out.line(l);
+      }
+      if (!res.nextPageToken?.length) break;
+      token = res.nextPageToken;
+    }
+  } finally {
+    stopProgress();
+  }
+  return story;
+}
+
+function startProgress(run: RunHandle, out: WatchOutput): () => void {
+  let last = '';
+  let lastPrinted = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        const d = await run.temporal.describe();
+        const model = (d.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'callModel');
+        if (!model) return;
+        const [p] = (await decodePayloads(run.client.options.loadedDataConverter, model.heartbeatDetails)) as [ModelProgress | undefined];
+        const attempt = model.attempt && model.attempt > 1 ? ` (attempt ${model.attempt})` : '';
+        const text = p
+          ? `… model ${p.phase === 'streaming' ? 'streaming' : 'waiting for the first token'}: ~${p.outputTokens} output tokens so far${attempt}`
+          : `… calling the model${attempt}`;
+        if (out.progress) out.progress(text);
+        else if (text !== last && Date.now() - lastPrinted >= 2000) {
+          out.line(text);
+          lastPrinted = Date.now();
+        }
+        last = text;
+      } catch {
+        // The run may have just closed; the history loop reports that.
+      } finally {
+        busy = false;
+      }
+    })();
+  }, 500);
+  return () => clearInterval(timer);
+}

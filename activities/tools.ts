@@ -37,6 +37,10 @@ export function createToolActivity(registry: AgentRegistry) {
       const ctx = Context.current();
       const info = ctx.info;
       let output: unknown;
+      // Cancellation reaches an activity only through heartbeats: keep them flowing for handlers
+      // that do not heartbeat themselves. (A tool with its own heartbeatTimeout must heartbeat,
+      // so that a hang is still detected.)
+      const beat = info.heartbeatTimeoutMs ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
       try {
         output = await tool.run(checked.value, {
           idempotencyKey: input.idempotencyKey,
@@ -54,6 +58,8 @@ export function createToolActivity(registry: AgentRegistry) {
         const e = err instanceof Error ? err : new Error(String(err));
         // Keep the handler's error class as the failure type so retry policies can name it.
         throw ApplicationFailure.create({ type: e.name || 'Error', message: `${toolUse.name}: ${e.message}`, cause: e });
+      } finally {
+        clearInterval(beat);
       }
       const content = toContent(output);
       if ('problem' in content) return fail(`Tool ${toolUse.name} ${content.problem}`);

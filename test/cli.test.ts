@@ -3,14 +3,13 @@
  * `bin`), configured only by the environment, against the test's dev server and worker.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { invalidRequest } from './fake-api/replies.js';
 import { triageBrain } from './fake-api/triage-brain.js';
+import { BIN, cliEnv, runCli, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
-const BIN = fileURLToPath(new URL('../client/bin.mjs', import.meta.url));
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,32 +21,7 @@ afterEach(() => {
   h.fake.clear();
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          TEMPORAL_ADDRESS: h.address,
-          AGENT_RUNNER_TASK_QUEUE: h.taskQueue,
-          TEMPORAL_UI_URL: inject('temporalUiUrl'),
-          AGENT_RUNNER_AGENTS: fileURLToPath(new URL('./support/agents.ts', import.meta.url)),
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (...args: string[]) => runCli(cliEnv(h), ...args);
 
 describe('agent-runner start / result', () => {
   it('start --wait --json prints exactly one JSON result and exits 0', async () => {

@@ -38,6 +38,11 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+    // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent
+    // at most 1 s apart (the defaults are 30–60 s): a cancelled run aborts its model stream and
+    // signals its tools within about a second. Each streaming activity costs ≤ 1 heartbeat RPC/s.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
     ...opts.extra,
   });
 }

@@ -22,6 +22,10 @@ export interface ReplyOptions {
   model?: string;
   delayMs?: number;
   stopSequence?: string | null;
+  /** A slow stream: this pause between SSE events … */
+  chunkDelayMs?: number;
+  /** … and this many deltas per block. */
+  chunks?: number;
 }
 
 /** One tool call to put in a reply; `id` defaults to a generated `toolu_…`. */
@@ -58,6 +62,8 @@ export function message(content: ContentBlock[], stopReason: StopReason, opts: R
   if (opts.model) reply.model = opts.model;
   if (opts.delayMs !== undefined) reply.delayMs = opts.delayMs;
   if (opts.stopSequence !== undefined) reply.stop_sequence = opts.stopSequence;
+  if (opts.chunkDelayMs !== undefined) reply.chunkDelayMs = opts.chunkDelayMs;
+  if (opts.chunks !== undefined) reply.chunks = opts.chunks;
   return reply;
 }
 

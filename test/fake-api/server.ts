@@ -31,6 +31,10 @@ export type FakeReply =
       model?: string;
       /** Extra delay before answering, on top of `latencyMs`. */
       delayMs?: number;
+      /** SSE only: pause between events (overrides the server's `chunkDelayMs`), for slow streams. */
+      chunkDelayMs?: number;
+      /** SSE only: how many deltas each text/JSON/thinking block is split into (default 3). */
+      chunks?: number;
     }
   | { kind: 'http-error'; status: number; errorType: string; message: string; headers?: Record<string, string> }
   /** Destroy the socket without answering: a connection error in the SDK. */
@@ -53,6 +57,8 @@ export interface RecordedRequest {
   stream: boolean;
   /** `Date.now()` when the request arrived. */
   receivedAt: number;
+  /** `Date.now()` when the client went away before the response was complete (an aborted stream). */
+  abortedAt?: number;
 }
 
 /** Options for {@link FakeMessagesApi.start}. */
@@ -177,6 +183,9 @@ export class FakeMessagesApi {
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const rec: RecordedRequest = { index: this.requests.length, body, headers, stream: body.stream === true, receivedAt: Date.now() };
     this.requests.push(rec);
+    res.on('close', () => {
+      if (!res.writableEnded) rec.abortedAt = Date.now();
+    });
 
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || path !== '/v1/messages') return this.#sendError(res, 404, 'not_found_error', 'Not found');
@@ -226,7 +235,7 @@ export class FakeMessagesApi {
       case 'message': {
         const message = this.#buildMessage(reply, rec);
         if (!rec.stream) return this.#sendJson(res, 200, message);
-        return this.#stream(res, messageToSseEvents(message));
+        return this.#stream(res, messageToSseEvents(message, reply.chunks ? { chunks: reply.chunks } : {}), { chunkDelayMs: reply.chunkDelayMs });
       }
       case 'stream-error': {
         if (!rec.stream) return this.#sendError(res, statusForErrorType(reply.errorType), reply.errorType, reply.message);
@@ -273,11 +282,15 @@ export class FakeMessagesApi {
     };
   }
 
-  async #stream(res: ServerResponse, events: ReturnType<typeof messageToSseEvents>, opts: { keepOpen?: boolean } = {}): Promise<void> {
+  async #stream(
+    res: ServerResponse,
+    events: ReturnType<typeof messageToSseEvents>,
+    opts: { keepOpen?: boolean; chunkDelayMs?: number | undefined } = {},
+  ): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': newId('req_') });
     res.flushHeaders();
     for (const [k, event] of events.entries()) {
-      if (k > 0) await this.#sleep(this.opts.chunkDelayMs ?? 0);
+      if (k > 0) await this.#sleep(opts.chunkDelayMs ?? this.opts.chunkDelayMs ?? 0);
       if (this.#closed || res.destroyed) return;
       res.write(encodeSseEvent(event));
     }

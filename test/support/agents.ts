@@ -10,21 +10,31 @@ const fastModelCall = { heartbeatTimeout: '3s', initialInterval: '100ms', maximu
 
 /** Calls of each tool seen by this process, by idempotency key (tests read them). */
 export const toolCalls: { tool: string; key: string; attempt: number; input: unknown }[] = [];
+/** Idempotency keys of tool calls whose AbortSignal fired, with when. */
+export const toolAborts: { key: string; at: number }[] = [];
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal: AbortSignal, key: string) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        toolAborts.push({ key, at: Date.now() });
+        reject(new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 
 /** Echoes its text after `delay_ms`: shows concurrency and result ordering. */
 const echo = defineTool({
   name: 'echo',
   description: 'Echo the text back after a delay.',
-  input: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(10_000).default(0) }),
+  input: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
   run: async ({ text, delay_ms }, ctx) => {
     toolCalls.push({ tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { text, delay_ms } });
-    await sleep(delay_ms, ctx.signal);
+    await sleep(delay_ms, ctx.signal, ctx.idempotencyKey);
     return `echo: ${text}`;
   },
 });

@@ -1,0 +1,50 @@
+/** Running the `agent-runner` command as a child process, configured only by the environment. */
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+/** The package's `bin`. */
+export const BIN = fileURLToPath(new URL('../../client/bin.mjs', import.meta.url));
+
+/** What a finished command left. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a user would set to reach the test's server and worker. */
+export function cliEnv(h: { address: string; taskQueue: string }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TEMPORAL_ADDRESS: h.address,
+    AGENT_RUNNER_TASK_QUEUE: h.taskQueue,
+    TEMPORAL_UI_URL: inject('temporalUiUrl'),
+    AGENT_RUNNER_AGENTS: fileURLToPath(new URL('./agents.ts', import.meta.url)),
+  };
+}
+
+/** Run `agent-runner …` to completion. */
+export function runCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Start `agent-runner …` and collect its output as it comes; `done` resolves when it exits. */
+export function spawnCli(env: NodeJS.ProcessEnv, ...args: string[]): { lines: string[]; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    lines.splice(0, lines.length, ...stdout.split('\n').filter(Boolean));
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliRun>((resolve) => child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return { lines, done };
+}

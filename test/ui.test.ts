@@ -1,0 +1,46 @@
+/**
+ * Proof in a real browser: the Temporal Web UI served by the dev server shows a triage run's
+ * story — the activity summaries — in headless Chromium (Debian's package, driven by
+ * playwright-core). A screenshot is saved under .artifacts/ui/ (gitignored).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { triageBrain } from './fake-api/triage-brain.js';
+import { launchChromium } from './support/chromium.js';
+import { startHarness, type Harness } from './support/harness.js';
+
+const SHOTS = fileURLToPath(new URL('../.artifacts/ui/', import.meta.url));
+
+let h: Harness;
+let browser: Browser;
+beforeAll(async () => {
+  h = await startHarness();
+  browser = await launchChromium();
+}, 600_000);
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+it('the run page shows the model and tool activity summaries', async () => {
+  h.fake.script(triageBrain, triageBrain);
+  const run = await h.runner.start('triage', 'Hi, where are my orders 48810 and 99999?');
+  expect((await run.result()).status).toBe('completed');
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(run.url);
+  for (const summary of [
+    'claude-sonnet-4-6 · turn 1',
+    'claude-sonnet-4-6 · turn 2',
+    'get_order_status {"order_id":"48810"}',
+    'get_order_status {"order_id":"99999"}',
+  ]) {
+    await expect(page.getByText(summary).first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  }
+  await expect(page.getByText(run.workflowId).first().isVisible()).resolves.toBe(true);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}triage-run.png`, fullPage: true });
+  await page.close();
+}, 120_000);

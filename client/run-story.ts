@@ -89,6 +89,12 @@ export class RunStory {
       const why = clip(failed.failure?.cause?.message || failed.failure?.message || 'failed', 200);
       return [`${I}✗ ${this.what(p)} failed after ${p.attempt} attempt(s) (${this.took(p, at)}): ${why}`];
     }
+    // Activities are cancelled with TRY_CANCEL: the request is the last event most of them get.
+    const cancelRequested = e.activityTaskCancelRequestedEventAttributes;
+    if (cancelRequested) {
+      const p = this.take(cancelRequested.scheduledEventId);
+      return p ? [`${I}✗ ${this.what(p)} cancelled after ${this.took(p, at)}`] : [];
+    }
     const canceled = e.activityTaskCanceledEventAttributes;
     if (canceled) {
       const p = this.take(canceled.scheduledEventId);

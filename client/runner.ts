@@ -223,9 +223,11 @@ export class AgentRunner {
    */
   async cancel(workflowId: string, reason?: string): Promise<void> {
     const run = await this.get(workflowId);
-    const { status } = await run.temporal.describe();
-    if (status.name !== 'RUNNING') {
-      throw new RunnerError(`run "${workflowId}" has already ended (${status.name.toLowerCase()}): nothing to cancel`);
+    const d = await run.temporal.describe();
+    if (d.status.name !== 'RUNNING') {
+      // The run's own status (a cancelled run is a *completed* workflow in Temporal's terms).
+      const status = d.status.name === 'COMPLETED' ? (d.typedSearchAttributes.get(AgentStatus) ?? 'completed') : d.status.name.toLowerCase();
+      throw new RunnerError(`run "${workflowId}" has already ended (${status}): nothing to cancel`);
     }
     await run.temporal.signal(cancelSignal, reason ? { reason } : {});
   }

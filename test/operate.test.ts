@@ -143,6 +143,7 @@ describe('watch, show and the state query', () => {
     const c = await cli('watch', run.workflowId);
     expect(c.code).toBe(1);
     expect(c.stdout).toContain('cancel requested: stop');
+    expect(c.stdout).toMatch(/✗ model call \(turn 1\) cancelled after \d+/);
     expect(c.stderr).toBe('run cancelled: stop\n');
   });
 

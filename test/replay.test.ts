@@ -1,18 +1,20 @@
 /**
- * Determinism: committed golden histories must replay against the current workflow code, and so
- * must a history recorded just now. `UPDATE_GOLDEN=1` rewrites the golden file from the fresh run
- * (do that only for an intended, versioned change of the workflow's commands).
+ * Determinism: every committed golden history under test/golden/ must replay against the current
+ * workflow code, and so must the histories of runs recorded just now. `UPDATE_GOLDEN=1` writes
+ * the fresh histories to test/golden/ (do that only for an intended, versioned change of the
+ * workflow's commands; keep the old files so old runs stay covered).
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { text, toolUses } from './fake-api/replies.js';
 import { triageBrain } from './fake-api/triage-brain.js';
 import { startHarness, type Harness } from './support/harness.js';
 
-const GOLDEN = fileURLToPath(new URL('./golden/triage-run.json', import.meta.url));
+const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,20 +24,52 @@ afterAll(async () => h?.close());
 
 const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
 
-it('a triage run recorded now replays without non-determinism', async () => {
-  h.fake.script(triageBrain, triageBrain);
-  const r = await h.run('triage', 'Hi, where are my orders 48810 and 99999?');
-  expect(r.status).toBe('completed');
-  const history = await h.history(r.workflowId);
-  await Worker.runReplayHistory(replayOptions(), history, r.workflowId);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, historyToJSON(history));
+async function recordAndReplay(name: string, workflowId: string): Promise<void> {
+  const history = await h.history(workflowId);
+  await Worker.runReplayHistory(replayOptions(), history, workflowId);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(`${GOLDEN_DIR}${name}.json`, historyToJSON(history));
+}
+
+describe('runs recorded now replay without non-determinism', () => {
+  it('triage: parallel tool calls, one is_error', async () => {
+    h.fake.script(triageBrain, triageBrain);
+    const r = await h.run('triage', 'Hi, where are my orders 48810 and 99999?');
+    expect(r.status).toBe('completed');
+    await recordAndReplay('triage-run', r.workflowId);
+  });
+
+  it('retried tool, invalid input and unknown tool', async () => {
+    h.fake.script(
+      toolUses([
+        { name: 'flaky', input: { fail_times: 1 } },
+        { name: 'echo', input: { text: 5 } },
+        { name: 'nope', input: {} },
+      ]),
+      text('done'),
+    );
+    const r = await h.run('toolbox', 'mixed');
+    expect(r.status).toBe('completed');
+    await recordAndReplay('tool-errors-run', r.workflowId);
+  });
+
+  it('cancelled while a tool runs', async () => {
+    h.fake.script(toolUses([{ name: 'echo', input: { text: 'slow', delay_ms: 20_000 } }]));
+    const run = await h.runner.start('toolbox', 'slow');
+    while ((await h.runner.state(run.workflowId)).phase !== 'running_tools') await new Promise((r) => setTimeout(r, 50));
+    await h.runner.cancel(run.workflowId, 'golden');
+    expect((await run.result()).status).toBe('cancelled');
+    await recordAndReplay('cancelled-run', run.workflowId);
+  });
 });
 
-it('the committed golden triage history replays against the current code', async () => {
-  const json = JSON.parse(readFileSync(GOLDEN, 'utf8')) as { events: { eventType: string }[] };
-  // Sanity: a whole run with tools, ending in a completed workflow.
-  const types = json.events.map((e) => e.eventType);
-  expect(types.filter((t) => t === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED')).toHaveLength(5);
-  expect(types.at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
-  await Worker.runReplayHistory(replayOptions(), json, 'golden-triage');
+describe('committed golden histories replay against the current code', () => {
+  const files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json'));
+  it('there are golden histories', () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+  it.each(files)('%s', async (file) => {
+    const json = JSON.parse(readFileSync(`${GOLDEN_DIR}${file}`, 'utf8')) as { events: { eventType: string }[] };
+    expect(json.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    await Worker.runReplayHistory(replayOptions(), json, file);
+  });
 });

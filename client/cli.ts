@@ -6,8 +6,7 @@
  * exactly one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { loadAgents } from '../agents/catalog.js';
 import { clip, summaryLines, transcriptLines } from './format.js';
 import { AgentRunner, RunnerError, type ListFilter, type RunHandle } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
@@ -44,10 +43,7 @@ const defaultIO: CliIO = {
 
 /** Names of the agents the workers serve, from AGENT_RUNNER_AGENTS or the project's agents/. */
 async function knownAgents(): Promise<string[]> {
-  const path = process.env.AGENT_RUNNER_AGENTS;
-  const mod = (await import(path ? pathToFileURL(resolve(path)).href : '../agents/index.js')) as { agents?: { name: string }[] };
-  if (!Array.isArray(mod.agents)) throw new RunnerError(`AGENT_RUNNER_AGENTS=${path} does not export \`agents\``);
-  return mod.agents.map((a) => a.name);
+  return (await loadAgents()).map((a) => a.name);
 }
 
 /** Run the CLI with these arguments; resolves to the process exit code. */

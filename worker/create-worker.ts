@@ -43,6 +43,9 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     // signals its tools within about a second. Each streaming activity costs ≤ 1 heartbeat RPC/s.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
+    // After a worker dies, its runs' next workflow tasks wait this long on its sticky queue before
+    // any worker may take them (Temporal's default is 10 s). Agent turns take seconds, so 3 s.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...opts.extra,
   });
 }

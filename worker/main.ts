@@ -1,29 +1,42 @@
 /**
- * `npm run worker`: a worker process serving every agent in agents/.
+ * `npm run worker`: a worker process serving the agent catalog (agents/index.ts, or the module
+ * in AGENT_RUNNER_AGENTS).
  *
- * Reads the Temporal connection from the environment (see client/settings.ts) and the model
- * endpoint from the SDK's own ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL. SIGINT/SIGTERM shut it
- * down gracefully: in-flight activities get `shutdownGraceTime` (30 s) to finish.
+ * Reads the Temporal connection from the environment (client/settings.ts), its own settings
+ * (worker/config.ts) and the model endpoint from the SDK's own ANTHROPIC_API_KEY /
+ * ANTHROPIC_BASE_URL. SIGINT/SIGTERM shut it down gracefully: polling stops, in-flight
+ * activities get the shutdown grace time to finish, then are cancelled (and retried elsewhere).
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { agents } from '../agents/index.js';
+import { loadAgents } from '../agents/catalog.js';
 import { runnerSettings } from '../client/settings.js';
+import { workerConfig } from './config.js';
 import { createAgentWorker } from './create-worker.js';
 
 async function run(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const s = runnerSettings();
+  const config = workerConfig();
+  const agents = await loadAgents();
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(s.connection);
   } catch (e) {
     throw new Error(`cannot reach Temporal at ${s.connection.address} (${(e as Error).message.split('\n')[0]}): start it with \`npm run server\` or set TEMPORAL_ADDRESS`);
   }
-  const worker = await createAgentWorker({ connection, namespace: s.namespace, taskQueue: s.taskQueue, agents });
-  const endpoint = process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com';
-  console.log(`worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}" at ${s.connection.address} (namespace ${s.namespace})`);
-  console.log(`worker: model endpoint ${endpoint}${process.env.ANTHROPIC_API_KEY ? '' : ' — warning: ANTHROPIC_API_KEY is not set, model calls will fail'}`);
   try {
+    const worker = await createAgentWorker({
+      connection,
+      namespace: s.namespace,
+      taskQueue: s.taskQueue,
+      agents,
+      ...(config.workflowBundlePath && { workflowBundle: { codePath: config.workflowBundlePath } }),
+      shutdownGraceTime: config.shutdownGraceTime,
+      extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities },
+    });
+    const endpoint = process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com';
+    console.log(`worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}" at ${s.connection.address} (namespace ${s.namespace}), pid ${process.pid}`);
+    console.log(`worker: model endpoint ${endpoint}${process.env.ANTHROPIC_API_KEY ? '' : ' — warning: ANTHROPIC_API_KEY is not set, model calls will fail'}`);
     await worker.run();
   } finally {
     await connection.close();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineAgent, defineTool, ToolError } from '../define.js';
 import { findOrder } from './orders.js';
+import { createTicketOnce } from './tickets.js';
 
 /** Looks an order up in the order store; an unknown id is a business failure (`is_error`). */
 export const getOrderStatus = defineTool({
@@ -20,6 +21,28 @@ export const getOrderStatus = defineTool({
   },
 });
 
+/**
+ * Opens a support ticket: a side effect, made exactly-once by the idempotency key (the same
+ * `tool_use` never opens two tickets, whatever retries or crashes happen).
+ */
+export const createSupportTicket = defineTool({
+  name: 'create_support_ticket',
+  description:
+    'Open a support ticket for a human agent to follow up, e.g. when an order cannot be found or is late. ' +
+    'Returns the ticket id to give to the customer.',
+  input: z.object({
+    summary: z.string().min(1).max(2000).describe('What the customer needs, in one or two sentences.'),
+    order_id: z.string().optional().describe('The order concerned, if any.'),
+    priority: z.enum(['low', 'normal', 'high']).default('normal').describe('How urgent it is.'),
+  }),
+  timeout: '10s',
+  retry: { maximumAttempts: 5 },
+  run: ({ summary, order_id, priority }, ctx) => {
+    const { ticket, created } = createTicketOnce(ctx.idempotencyKey, { summary, order_id: order_id ?? null, priority });
+    return { ticket_id: ticket.ticket_id, status: created ? 'created' : 'already created for this request' };
+  },
+});
+
 /** The agent definition served by workers as `triage`. */
 export const triageAgent = defineAgent({
   name: 'triage',
@@ -30,6 +53,7 @@ export const triageAgent = defineAgent({
     'You are a customer-support agent for an outdoor-gear shop. Use the tools to look up real order ' +
     'data; never guess or invent an order status. When a customer mentions several orders, look them ' +
     'all up (in parallel). If an order cannot be found, say so plainly and ask the customer to check ' +
-    'the number. Answer briefly and concretely.',
-  tools: [getOrderStatus],
+    'the number. Open a support ticket only when the customer asks for one or a human must follow up. ' +
+    'Answer briefly and concretely.',
+  tools: [getOrderStatus, createSupportTicket],
 });

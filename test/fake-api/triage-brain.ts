@@ -32,6 +32,13 @@ function hasToolResults(m: MessageParam): boolean {
   return m.role === 'user' && blocks(m).some((b) => b.type === 'tool_result');
 }
 
+/** The side-effecting tool of the triage agent. */
+export const TICKET_TOOL = 'create_support_ticket';
+
+function offeredTool(req: RecordedRequest, name: string): boolean {
+  return (req.body.tools ?? []).some((t) => 'name' in t && t.name === name);
+}
+
 /** Every order id in `s`, deduplicated, in order of first mention. */
 export function findOrderIds(s: string): string[] {
   return [...new Set(s.match(ORDER_ID) ?? [])];
@@ -109,10 +116,16 @@ export function triageBrain(req: RecordedRequest): FakeReply {
   }
   const done = new Set(lookedUp.values());
   const todo = ids.filter((id) => !done.has(id));
+  // The customer asked for a ticket: open one (once) alongside the first lookups.
+  const wantsTicket = /\bticket\b/i.test(asked ? textOf(asked) : '') && offeredTool(req, TICKET_TOOL);
+  const ticketAsked = messages.slice(askedAt + 1).some((m) => blocks(m).some((b) => b.type === 'tool_use' && b.name === TICKET_TOOL));
   if (todo.length > 0) {
     const next = serial ? todo.slice(0, 1) : todo;
     const intro = done.size > 0 ? 'Now the next order.' : next.length > 1 || ids.length > 1 ? 'Let me look up those orders.' : 'Let me look up that order.';
-    return message([textBlock(intro), ...next.map((id) => toolUse(ORDER_TOOL, { order_id: id }))], 'tool_use', opts);
+    const ticket = wantsTicket && !ticketAsked && !serial
+      ? [toolUse(TICKET_TOOL, { summary: `Customer asked about order(s) ${ids.join(', ')} and wants a follow-up.`, order_id: ids[0], priority: 'normal' })]
+      : [];
+    return message([textBlock(intro), ...next.map((id) => toolUse(ORDER_TOOL, { order_id: id })), ...ticket], 'tool_use', opts);
   }
 
   const resultByOrder = new Map<string, ToolResultBlockParam>();
@@ -124,5 +137,13 @@ export function triageBrain(req: RecordedRequest): FakeReply {
   const missing = described.filter((d) => d.missing).length;
   const lines = described.map((d) => d.line);
   if (missing > 0) lines.push(missing === 1 ? 'Please double-check that number.' : 'Please double-check those numbers.');
+  for (const m of messages.slice(askedAt + 1)) {
+    for (const b of blocks(m)) {
+      if (b.type !== 'tool_use' || b.name !== TICKET_TOOL) continue;
+      const r = results.get(b.id);
+      const id = r && !r.is_error ? /"ticket_id":"([^"]+)"/.exec(resultText(r))?.[1] : undefined;
+      lines.push(id ? `I opened support ticket ${id} for you.` : 'I could not open a support ticket.');
+    }
+  }
   return text(lines.join(' '), opts);
 }

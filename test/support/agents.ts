@@ -2,14 +2,25 @@
  * Agents used only by the tests: the real triage agent plus a "toolbox" agent whose tools
  * misbehave on purpose, all with short timeouts and retry intervals so faults resolve quickly.
  */
+import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
 import { triageAgent } from '../../agents/triage/agent.js';
+import { createTicketOnce } from '../../agents/triage/tickets.js';
 
 const fastModelCall = { heartbeatTimeout: '3s', initialInterval: '100ms', maximumInterval: '1s', maximumAttempts: 5 } as const;
 
 /** Calls of each tool seen by this process, by idempotency key (tests read them). */
 export const toolCalls: { tool: string; key: string; attempt: number; input: unknown }[] = [];
+/**
+ * Tool events, also appended to the JSONL file AGENT_RUNNER_TEST_LOG when set, so tests can see
+ * what worker *processes* did.
+ */
+export function logEvent(event: Record<string, unknown>): void {
+  const file = process.env.AGENT_RUNNER_TEST_LOG;
+  if (file) appendFileSync(file, `${JSON.stringify({ ...event, pid: process.pid, at: Date.now() })}\n`);
+}
+
 /** Idempotency keys of tool calls whose AbortSignal fired, with when. */
 export const toolAborts: { key: string; at: number }[] = [];
 
@@ -34,6 +45,7 @@ const echo = defineTool({
   input: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
   run: async ({ text, delay_ms }, ctx) => {
     toolCalls.push({ tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { text, delay_ms } });
+    logEvent({ event: 'start', tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt });
     await sleep(delay_ms, ctx.signal, ctx.idempotencyKey);
     return `echo: ${text}`;
   },
@@ -62,13 +74,61 @@ const refuse = defineTool({
   },
 });
 
+/** Sleeps (heartbeating) then opens a ticket: a slow side effect to crash a worker in. */
+const slowTicket = defineTool({
+  name: 'slow_ticket',
+  description: 'Wait, then open a support ticket.',
+  input: z.object({
+    summary: z.string(),
+    delay_ms: z.number().int().min(0).max(60_000),
+    /** Kill this worker process right after the ticket is written, on the first attempt. */
+    crash_after_ticket: z.boolean().default(false),
+  }),
+  heartbeatTimeout: '2s',
+  retry: { maximumAttempts: 5, initialInterval: '100ms', maximumInterval: '500ms' },
+  run: async ({ summary, delay_ms, crash_after_ticket }, ctx) => {
+    logEvent({ event: 'start', tool: 'slow_ticket', key: ctx.idempotencyKey, attempt: ctx.attempt });
+    const end = Date.now() + delay_ms;
+    while (Date.now() < end) {
+      ctx.heartbeat();
+      await sleep(Math.min(200, end - Date.now()), ctx.signal, ctx.idempotencyKey);
+    }
+    const { ticket, created } = createTicketOnce(ctx.idempotencyKey, { summary, order_id: null, priority: 'normal' });
+    logEvent({ event: 'done', tool: 'slow_ticket', key: ctx.idempotencyKey, attempt: ctx.attempt, created, ticket: ticket.ticket_id });
+    // The side effect happened but its completion is never reported: the worst case for exactly-once.
+    if (crash_after_ticket && ctx.attempt === 1) process.kill(process.pid, 'SIGKILL');
+    return { ticket_id: ticket.ticket_id };
+  },
+});
+
+/** Never returns (until its attempt is cancelled by the timeout). */
+const hang = defineTool({
+  name: 'hang',
+  description: 'Hangs.',
+  input: z.object({}),
+  timeout: '1s',
+  retry: { maximumAttempts: 2, initialInterval: '100ms' },
+  run: (_input, ctx) => {
+    logEvent({ event: 'start', tool: 'hang', key: ctx.idempotencyKey, attempt: ctx.attempt });
+    return new Promise(() => undefined);
+  },
+});
+
+/** Returns what cannot be a tool result. */
+const badOutput = defineTool({
+  name: 'bad_output',
+  description: 'Returns a bigint or far too much text.',
+  input: z.object({ kind: z.enum(['bigint', 'huge']) }),
+  run: ({ kind }) => (kind === 'bigint' ? { n: 10n } : 'x'.repeat(3 * 1024 * 1024)),
+});
+
 /** An agent with misbehaving tools and fast retries. */
 export const toolboxAgent = defineAgent({
   name: 'toolbox',
   model: 'claude-test-model',
   max_tokens: 512,
   system: 'You are a test agent.',
-  tools: [echo, flaky, refuse],
+  tools: [echo, flaky, refuse, slowTicket, hang, badOutput],
   maxTurns: 10,
   modelCall: fastModelCall,
 });

@@ -50,6 +50,9 @@ export interface StartOptions {
 
 const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
 
+/** Temporal rejects payloads over 2 MB (its default blob size limit); keep a margin for encoding. */
+const MAX_INPUT_BYTES = 2 * 1000 * 1000 - 64 * 1024;
+
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
   status?: 'running' | 'completed' | 'failed' | 'cancelled';
@@ -175,6 +178,12 @@ export class AgentRunner {
     };
     const problem = runInputProblem(input);
     if (problem) throw new RunnerError(problem);
+    const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+    if (bytes > MAX_INPUT_BYTES) {
+      throw new RunnerError(
+        `the run's input is ${bytes} bytes, over Temporal's payload limit (${MAX_INPUT_BYTES} bytes): shorten the prompt, or give the agent a tool that fetches large data`,
+      );
+    }
     const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
     const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
     try {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { listTickets, type Ticket } from '../../agents/triage/tickets.js';
-import { AgentRunner } from '../../client/runner.js';
+import { AgentRunner, type StartOptions } from '../../client/runner.js';
+import type { RunResult } from '../../workflows/types.js';
 import { FakeMessagesApi, type FakeMessagesApiOptions } from '../fake-api/server.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 
@@ -37,6 +38,8 @@ export interface FaultWorld {
   taskQueue: string;
   dir: string;
   workers: WorkerProcess[];
+  /** Start a run and wait for its result. */
+  run(agent: string, prompt: string, opts?: StartOptions): Promise<RunResult>;
   /** Start a worker process and wait until it polls. */
   startWorker(env?: NodeJS.ProcessEnv): Promise<WorkerProcess>;
   toolEvents(): ToolEvent[];
@@ -74,6 +77,9 @@ export async function startFaultWorld(opts: { address?: string; fake?: FakeMessa
       workers.push(w);
       await w.ready;
       return w;
+    },
+    async run(agent, prompt, startOpts) {
+      return (await runner.start(agent, prompt, startOpts)).result();
     },
     toolEvents: () =>
       existsSync(log)

@@ -1,6 +1,7 @@
 /**
- * Model API faults through the real SDK and the real worker: which are retried (and how soon),
- * which fail the run at once, and that the API key never reaches history.
+ * Fault 5: model API faults through the real SDK in a real worker process: which are retried
+ * (and how soon), which fail the run at once. And key hygiene: the API key never reaches the
+ * history, activity inputs or outputs, the worker's logs or error messages.
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,14 +15,15 @@ import {
   stall,
   streamError,
   text,
-} from './fake-api/replies.js';
-import { triageBrain } from './fake-api/triage-brain.js';
-import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
-import { activityEvents } from './support/history.js';
+} from '../fake-api/replies.js';
+import { triageBrain } from '../fake-api/triage-brain.js';
+import { activityEvents } from '../support/history.js';
+import { FAULT_API_KEY, startFaultWorld, type FaultWorld } from './world.js';
 
-let h: Harness;
+let h: FaultWorld;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startFaultWorld();
+  await h.startWorker();
 });
 afterAll(async () => h?.close());
 afterEach(() => {
@@ -108,6 +110,7 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
     const r = await h.run('no-such-agent', 'hi');
     expect(r.status).toBe('failed');
     expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox"');
+    expect(r.messages).toEqual([{ role: 'user', content: 'hi' }]);
     expect(h.fake.requests).toHaveLength(0);
   });
 
@@ -119,16 +122,26 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
 });
 
 describe('secrets', () => {
-  it('the API key appears nowhere in the history of a run', async () => {
-    h.fake.script(triageBrain, rateLimited(1), triageBrain);
-    const r = await h.run('triage', 'where is 48810?');
-    expect(r.status).toBe('completed');
+  it('the API key appears nowhere: not in history, activity inputs/outputs, logs or error messages', async () => {
+    h.fake.script(triageBrain, rateLimited(1), triageBrain, httpError(401, 'authentication_error', 'invalid x-api-key'));
+    const ok = await h.run('triage', 'where is 48810?');
+    expect(ok.status).toBe('completed');
+    const failed = await h.run('toolbox', 'this one fails');
+    expect(failed.status).toBe('failed');
     // The key was really used on the wire…
-    expect(h.fake.requests.map((q) => q.headers.authorization ?? q.headers['x-api-key'])).toContain(`Bearer ${TEST_API_KEY}`);
-    // …and is absent from every event of the history, payloads included.
-    const json = historyToJSON(await h.history(r.workflowId));
-    expect(json.length).toBeGreaterThan(1000);
-    expect(json).not.toContain(TEST_API_KEY);
-    expect(json).not.toContain(Buffer.from(TEST_API_KEY).toString('base64').slice(0, 20));
+    expect(h.fake.requests.map((q) => q.headers.authorization ?? q.headers['x-api-key'])).toContain(`Bearer ${FAULT_API_KEY}`);
+    // …and is absent from both histories (every payload: inputs, results, failures, details)…
+    for (const id of [ok.workflowId, failed.workflowId]) {
+      const json = historyToJSON(await h.client.workflow.getHandle(id).fetchHistory());
+      expect(json.length).toBeGreaterThan(1000);
+      expect(json).not.toContain(FAULT_API_KEY);
+      expect(json).not.toContain(Buffer.from(FAULT_API_KEY).toString('base64').slice(0, 20));
+    }
+    // …from the error the user sees, and from everything the worker process logged.
+    expect(failed.error).toContain('401');
+    expect(JSON.stringify(failed)).not.toContain(FAULT_API_KEY);
+    const logs = h.workers.map((w) => w.output()).join('\n');
+    expect(logs).toContain('worker: serving');
+    expect(logs).not.toContain(FAULT_API_KEY);
   });
 });

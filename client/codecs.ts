@@ -1,0 +1,268 @@
+/**
+ * Payload codecs: what leaves the process for Temporal Server is compressed and/or encrypted.
+ *
+ * Every client, worker and replayer must use the **same** {@link dataConverter}, or one of them
+ * reads payloads it cannot decode. Codecs run outside the workflow sandbox, so `node:zlib` and
+ * `node:crypto` are fine here.
+ *
+ * Order: Temporal applies `encode` in array order and `decode` in reverse, so
+ * `payloadCodecs: [gzip, encryption]` compresses first and then encrypts. The other order would
+ * be useless: ciphertext looks random and does not compress.
+ *
+ * | variable | default |
+ * |---|---|
+ * | AGENT_RUNNER_COMPRESSION | `off` (`on` \| `off`) |
+ * | AGENT_RUNNER_ENCRYPTION_KEY | unset = no encryption; base64 of 32 bytes (`openssl rand -base64 32`) |
+ * | AGENT_RUNNER_ENCRYPTION_KEY_ID | `default` |
+ * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { str, u8, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+// @temporalio/proto is CommonJS whose named exports Node cannot detect: default import only.
+import proto from '@temporalio/proto';
+
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Metadata `encoding` of payloads made by {@link EncryptionCodec}. */
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+/** Metadata `encoding` of payloads made by {@link GzipCodec}. */
+export const GZIP_ENCODING = 'binary/gzip';
+/** Whether payloads are compressed when `AGENT_RUNNER_COMPRESSION` is unset. */
+export const DEFAULT_COMPRESSION = false;
+/** Key id used when `AGENT_RUNNER_ENCRYPTION_KEY_ID` is unset. */
+export const DEFAULT_KEY_ID = 'default';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const MAKE_KEY = 'make one with: openssl rand -base64 32';
+
+/** The whole Payload (metadata included) as bytes, so a codec hides the original encoding too. */
+function serialize(p: Payload): Uint8Array {
+  return ProtoPayload.encode(p).finish();
+}
+
+/** Bytes back to a plain Payload; protobufjs leaves absent bytes fields as a shared `[]`, not a Uint8Array. */
+function deserialize(bytes: Uint8Array): Payload {
+  const m = ProtoPayload.decode(bytes);
+  const p: Payload = { metadata: { ...m.metadata }, data: m.data instanceof Uint8Array ? m.data : new Uint8Array(0) };
+  if (m.externalPayloads.length > 0) p.externalPayloads = m.externalPayloads;
+  return p;
+}
+
+function encodingOf(p: Payload): string | undefined {
+  const e = p.metadata?.encoding;
+  return e ? str(e) : undefined;
+}
+
+/** Key ids come from payloads (untrusted) and end up in messages: keep them short and printable. */
+function shownId(id: string): string {
+  return JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+}
+
+/** Keys for {@link EncryptionCodec}: every key may decode, only `encryptWith` encrypts. */
+export interface EncryptionKeys {
+  /** Key id → 32-byte AES-256 key. Old ids stay here after a rotation so old history still decodes. */
+  keys: Record<string, Buffer>;
+  /** Id of the key new payloads are encrypted with. */
+  encryptWith: string;
+}
+
+/**
+ * AES-256-GCM over the serialized Payload.
+ *
+ * Encoded payload: metadata `encoding: binary/encrypted`, `encryption-key-id: <id>`; data is
+ * `iv (12 bytes) ‖ ciphertext ‖ auth tag (16 bytes)`, the layout of temporalio/samples-typescript
+ * `encryption`. The key id is stored so keys can rotate without breaking old workflow histories.
+ */
+export class EncryptionCodec implements PayloadCodec {
+  private readonly keys: ReadonlyMap<string, Buffer>;
+  private readonly encryptWith: string;
+
+  constructor(opts: EncryptionKeys) {
+    const keys = new Map<string, Buffer>();
+    for (const [id, key] of Object.entries(opts.keys)) {
+      if (key.length !== KEY_BYTES) {
+        throw new Error(`encryption key ${shownId(id)} has ${key.length} bytes, AES-256 needs ${KEY_BYTES}; ${MAKE_KEY}`);
+      }
+      keys.set(id, Buffer.from(key)); // a copy: a caller zeroing its buffer must not break decoding
+    }
+    if (!keys.has(opts.encryptWith)) throw new Error(`encryptWith key id ${shownId(opts.encryptWith)} is not among the keys`);
+    this.keys = keys;
+    this.encryptWith = opts.encryptWith;
+  }
+
+  /** Encrypts every payload with the `encryptWith` key and a fresh random IV. */
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    const key = this.keys.get(this.encryptWith)!; // checked in the constructor
+    return payloads.map((p) => {
+      // GCM must never reuse an IV with the same key: a random 96-bit IV per payload.
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const ciphertext = Buffer.concat([cipher.update(serialize(p)), cipher.final()]);
+      return {
+        metadata: { encoding: u8(ENCRYPTED_ENCODING), 'encryption-key-id': u8(this.encryptWith) },
+        data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
+      };
+    });
+  }
+
+  /** Decrypts `binary/encrypted` payloads with the key they name; other payloads pass unchanged. */
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      if (encodingOf(p) !== ENCRYPTED_ENCODING) return p;
+      const idBytes = p.metadata?.['encryption-key-id'];
+      if (!idBytes) throw new Error('encrypted payload has no encryption-key-id metadata');
+      const id = str(idBytes);
+      const key = this.keys.get(id);
+      if (!key) {
+        throw new Error(
+          `cannot decrypt payload: key id ${shownId(id)} is not configured; add it as ${shownId(`${id}:<base64 key>`)} to ` +
+            'AGENT_RUNNER_ENCRYPTION_OLD_KEYS (or make it the current AGENT_RUNNER_ENCRYPTION_KEY / _KEY_ID)',
+        );
+      }
+      const data = p.data ?? new Uint8Array(0);
+      if (data.length < IV_BYTES + TAG_BYTES) {
+        throw new Error(`cannot decrypt payload with key id ${shownId(id)}: ${data.length} bytes is too short to be iv ‖ ciphertext ‖ tag`);
+      }
+      const iv = data.subarray(0, IV_BYTES);
+      const tag = data.subarray(data.length - TAG_BYTES);
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAuthTag(tag);
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      } catch {
+        // OpenSSL's own message ("Unsupported state or unable to authenticate data") explains nothing.
+        throw new Error(
+          `cannot decrypt payload with key id ${shownId(id)}: authentication failed (the payload was altered, or this is not the key it was encrypted with)`,
+        );
+      }
+      return deserialize(plain);
+    });
+  }
+}
+
+/** Options of {@link GzipCodec}. */
+export interface GzipCodecOptions {
+  /** Serialized payloads smaller than this stay as they are: gzip's header would eat the gain. Default 256. */
+  minBytes?: number;
+  /** Refuse to inflate beyond this (a gzip bomb guard, mainly for the codec server). Default 256 MiB. */
+  maxDecodedBytes?: number;
+}
+
+/**
+ * Gzip over the serialized Payload, metadata `encoding: binary/gzip`.
+ *
+ * Put it before {@link EncryptionCodec} in `payloadCodecs`: encode runs in array order.
+ */
+export class GzipCodec implements PayloadCodec {
+  private readonly minBytes: number;
+  private readonly maxDecodedBytes: number;
+
+  constructor(opts: GzipCodecOptions = {}) {
+    this.minBytes = opts.minBytes ?? 256;
+    this.maxDecodedBytes = opts.maxDecodedBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** Compresses payloads of at least `minBytes` when that makes them smaller. */
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (p) => {
+        const raw = serialize(p);
+        if (raw.length < this.minBytes) return p;
+        const compressed = await gzipAsync(raw);
+        // Already-compressed data (images, archives) can grow; keeping it as is costs nothing.
+        if (compressed.length >= raw.length) return p;
+        return { metadata: { encoding: u8(GZIP_ENCODING) }, data: compressed };
+      }),
+    );
+  }
+
+  /** Inflates `binary/gzip` payloads; other payloads pass unchanged. */
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (p) => {
+        if (encodingOf(p) !== GZIP_ENCODING) return p;
+        let raw: Buffer;
+        try {
+          raw = await gunzipAsync(p.data ?? new Uint8Array(0), { maxOutputLength: this.maxDecodedBytes });
+        } catch (err) {
+          throw new Error(`cannot decompress binary/gzip payload: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        return deserialize(raw);
+      }),
+    );
+  }
+}
+
+/** What {@link payloadCodecs} builds, usually from {@link codecSettingsFromEnv}. */
+export interface CodecSettings {
+  compress: boolean;
+  /** Absent = payloads are stored in clear. */
+  encryption?: EncryptionKeys;
+}
+
+/** Strict base64 of exactly 32 bytes; the message never contains the value. */
+function parseKey(value: string, what: string): Buffer {
+  const s = value.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 !== 0) {
+    throw new Error(`${what} is not valid base64; ${MAKE_KEY}`);
+  }
+  const key = Buffer.from(s, 'base64');
+  if (key.length !== KEY_BYTES) throw new Error(`${what} must be base64 of exactly ${KEY_BYTES} bytes, got ${key.length}; ${MAKE_KEY}`);
+  return key;
+}
+
+function parseKeyId(id: string, what: string): string {
+  // ':' and ',' separate entries of AGENT_RUNNER_ENCRYPTION_OLD_KEYS, so an id cannot contain them.
+  if (!/^[^\s:,]+$/.test(id)) throw new Error(`${what} must be a non-empty key id without spaces, ':' or ','`);
+  return id;
+}
+
+/**
+ * Read the codec settings from the environment (see the table at the top of this file).
+ * Throws one line naming the variable that is wrong; key material never appears in it.
+ */
+export function codecSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): CodecSettings {
+  const compression = (env.AGENT_RUNNER_COMPRESSION ?? '').trim().toLowerCase();
+  if (compression !== '' && compression !== 'on' && compression !== 'off') {
+    throw new Error(`AGENT_RUNNER_COMPRESSION must be "on" or "off", got ${shownId(compression)}`);
+  }
+  const compress = compression === '' ? DEFAULT_COMPRESSION : compression === 'on';
+
+  const current = env.AGENT_RUNNER_ENCRYPTION_KEY?.trim();
+  const old = env.AGENT_RUNNER_ENCRYPTION_OLD_KEYS?.trim();
+  if (!current) {
+    // Silently ignoring old keys would leave encrypted history undecodable with no hint why.
+    if (old) throw new Error('AGENT_RUNNER_ENCRYPTION_OLD_KEYS is set but AGENT_RUNNER_ENCRYPTION_KEY is not; set the current key too');
+    return { compress };
+  }
+  const encryptWith = parseKeyId(env.AGENT_RUNNER_ENCRYPTION_KEY_ID?.trim() || DEFAULT_KEY_ID, 'AGENT_RUNNER_ENCRYPTION_KEY_ID');
+  const keys: Record<string, Buffer> = { [encryptWith]: parseKey(current, 'AGENT_RUNNER_ENCRYPTION_KEY') };
+  for (const entry of (old ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    if (colon < 0) throw new Error('AGENT_RUNNER_ENCRYPTION_OLD_KEYS entries must look like id:base64key, separated by commas');
+    const id = parseKeyId(entry.slice(0, colon).trim(), 'each AGENT_RUNNER_ENCRYPTION_OLD_KEYS id');
+    if (id in keys) throw new Error(`AGENT_RUNNER_ENCRYPTION_OLD_KEYS lists key id ${shownId(id)} twice (or it is the current key id)`);
+    keys[id] = parseKey(entry.slice(colon + 1), `AGENT_RUNNER_ENCRYPTION_OLD_KEYS key ${shownId(id)}`);
+  }
+  return { compress, encryption: { keys, encryptWith } };
+}
+
+/** The codecs in Temporal's order: `[GzipCodec?, EncryptionCodec?]` (compress, then encrypt). */
+export function payloadCodecs(settings: CodecSettings): PayloadCodec[] {
+  const codecs: PayloadCodec[] = [];
+  if (settings.compress) codecs.push(new GzipCodec());
+  if (settings.encryption) codecs.push(new EncryptionCodec(settings.encryption));
+  return codecs;
+}
+
+/** The one data converter for `new Client`, `Worker.create` and replay workers. */
+export function dataConverter(settings: CodecSettings = codecSettingsFromEnv()): DataConverter {
+  return { payloadCodecs: payloadCodecs(settings) };
+}

@@ -22,16 +22,18 @@ export interface ModelEndpoint {
 /** Build every activity over the agents this worker serves. */
 export function createActivities(opts: { registry: AgentRegistry; endpoint?: ModelEndpoint }) {
   const { registry, endpoint = {} } = opts;
-  let client: Anthropic | undefined;
-  // Built lazily: a worker without a key still starts, and the first model call fails with a
-  // clear, non-retryable message instead.
-  const getClient = () =>
-    (client ??= new Anthropic({
+  // One client per model call, built when the call starts: a worker without a key still starts
+  // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
+  // reports bytes arriving on its own stream, SSE pings included (the SDK drops pings, so its
+  // events alone cannot tell a model that is quietly thinking from a dead connection).
+  const getClient = (fetchImpl: typeof fetch) =>
+    new Anthropic({
       ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
       ...(endpoint.baseURL !== undefined && { baseURL: endpoint.baseURL }),
       maxRetries: 0, // Temporal owns retries, and they show in the UI.
       timeout: endpoint.requestTimeoutMs ?? 120_000,
-    }));
+      fetch: fetchImpl,
+    });
   return {
     /** Resolve the agent and the caller's overrides into the run's fixed configuration. */
     async resolveAgent(input: { agent: string; overrides?: RunOverrides }): Promise<RunConfig> {

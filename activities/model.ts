@@ -25,8 +25,25 @@ export interface ModelCallResult {
 }
 
 
+/** `fetch` whose response bodies call `onBytes` for every chunk received. */
+function tappedFetch(onBytes: () => void): typeof fetch {
+  return async (url, init) => {
+    const res = await fetch(url, init);
+    if (!res.body) return res;
+    const body = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          onBytes();
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+}
+
 /** Builds the `callModel` activity around one Anthropic client (built with `maxRetries: 0`). */
-export function createModelActivity(getClient: () => Anthropic) {
+export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anthropic) {
   return {
     /** One model call; see the module comment. */
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
@@ -39,7 +56,9 @@ export function createModelActivity(getClient: () => Anthropic) {
       const waitingBeatMs = Math.max(100, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3));
       const waiting = setInterval(() => ctx.heartbeat(progress), waitingBeatMs);
       try {
-        const stream = getClient().messages.stream(input.request, { signal: ctx.cancellationSignal });
+        // Any byte on the wire (an SSE ping too) proves the connection alive.
+        const onBytes = () => ctx.heartbeat(progress);
+        const stream = getClient(tappedFetch(onBytes)).messages.stream(input.request, { signal: ctx.cancellationSignal });
         stream.on('connect', () => {
           clearInterval(waiting);
           progress.phase = 'streaming';

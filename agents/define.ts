@@ -131,7 +131,7 @@ function jsonSchemaValidator(name: string, schema: JsonObjectSchema): ToolDefini
 export interface ModelCallOptions {
   /** Start-to-close timeout of one attempt (default `'10m'`). */
   timeout?: string;
-  /** A stream silent this long is stalled: the attempt is retried (default `'60s'`). */
+  /** A stream with no bytes (events or pings) for this long is stalled: the attempt is retried (default `'30s'`). It also bounds how long a crashed worker's model call takes to be retried elsewhere. */
   heartbeatTimeout?: string;
   /** Default 10. */
   maximumAttempts?: number;

@@ -86,7 +86,7 @@ export class AgentRegistry {
       maxTurns: overrides.maxTurns ?? def.maxTurns ?? DEFAULT_MAX_TURNS,
       model: {
         timeout: def.modelCall?.timeout ?? '10m',
-        heartbeatTimeout: def.modelCall?.heartbeatTimeout ?? '60s',
+        heartbeatTimeout: def.modelCall?.heartbeatTimeout ?? '30s',
         maximumAttempts: def.modelCall?.maximumAttempts ?? 10,
         initialInterval: def.modelCall?.initialInterval ?? '1s',
         maximumInterval: def.modelCall?.maximumInterval ?? '60s',

@@ -53,7 +53,7 @@ describe('triage agent', () => {
     const second = h.fake.requests[1]?.body;
     expect(second?.messages).toEqual(r.messages.slice(0, 3));
     expect(second?.system).toContain('never guess');
-    expect(second?.tools?.map((t) => ('name' in t ? t.name : t.type))).toEqual(['get_order_status']);
+    expect(second?.tools?.map((t) => ('name' in t ? t.name : t.type))).toEqual(['get_order_status', 'create_support_ticket']);
     expect(h.fake.requests.every((q) => q.stream)).toBe(true);
   });
 });
@@ -115,7 +115,7 @@ describe('is_error results: the run goes on', () => {
     expect(invalid).toMatchObject({ tool_use_id: 'toolu_invalid', is_error: true });
     expect(String(invalid?.content)).toMatch(/^Invalid input for tool get_order_status: order_id: .*string/);
     expect(unknown).toMatchObject({ tool_use_id: 'toolu_unknown', is_error: true });
-    expect(String(unknown?.content)).toBe('Unknown tool "get_order_statuz". Available tools: get_order_status.');
+    expect(String(unknown?.content)).toBe('Unknown tool "get_order_statuz". Available tools: get_order_status, create_support_ticket.');
   });
 
   it('a business failure (ToolError) is not retried', async () => {

@@ -2,8 +2,10 @@
  * The tool activity: validate the input, run the handler, shape a `tool_result`.
  *
  * Outcomes, in the order they are checked:
- * - unknown tool on this worker, invalid input, `ToolError`, unserialisable or oversized output:
- *   an `is_error` result, returned (not thrown), so Temporal does not retry it;
+ * - unknown tool on this worker, invalid input, `ToolError`, unserialisable output: an `is_error`
+ *   result, returned (not thrown), so Temporal does not retry it;
+ * - output over the run's `toolResultMaxBytes`: truncated, with a note the model can read, so no
+ *   payload ever nears Temporal's 2 MB limit;
  * - cancellation: rethrown as Temporal's cancellation;
  * - anything else: thrown, so Temporal retries it per the tool's policy. When the retries run out
  *   the workflow turns the failure into an `is_error` result and the run goes on.
@@ -14,8 +16,8 @@ import { Context } from '@temporalio/activity';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ToolCallInput, ToolResultBlockParam } from '../workflows/types.js';
 
-/** Tool results above this size (UTF-8 bytes of the content) are refused with an `is_error` result. */
-export const MAX_TOOL_RESULT_BYTES = 256 * 1024;
+/** Default size above which a tool result is truncated (UTF-8 bytes of its content). */
+export const MAX_TOOL_RESULT_BYTES = 100 * 1024;
 
 /** Builds the `runTool` activity over a worker's agent registry. */
 export function createToolActivity(registry: AgentRegistry) {
@@ -61,15 +63,15 @@ export function createToolActivity(registry: AgentRegistry) {
       } finally {
         clearInterval(beat);
       }
-      const content = toContent(output);
+      const content = toContent(output, input.maxResultBytes ?? MAX_TOOL_RESULT_BYTES);
       if ('problem' in content) return fail(`Tool ${toolUse.name} ${content.problem}`);
       return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
     },
   };
 }
 
-/** A handler's return value as `tool_result` content: text, blocks, or JSON text. */
-function toContent(output: unknown): { value: ToolResultBlockParam['content'] } | { problem: string } {
+/** A handler's return value as `tool_result` content: text, blocks, or JSON text, truncated to `max` bytes. */
+function toContent(output: unknown, max: number): { value: ToolResultBlockParam['content'] } | { problem: string } {
   let value: ToolResultBlockParam['content'];
   if (output === undefined || output === null) value = '';
   else if (typeof output === 'string') value = output;
@@ -82,11 +84,37 @@ function toContent(output: unknown): { value: ToolResultBlockParam['content'] } 
     }
     if (value === undefined) return { problem: `returned a value that is not JSON-serialisable (${typeof output}).` };
   }
-  const bytes = Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
-  if (bytes > MAX_TOOL_RESULT_BYTES) {
-    return { problem: `returned ${bytes} bytes, more than the ${MAX_TOOL_RESULT_BYTES}-byte limit for a tool result.` };
+  return { value: truncate(value, max) };
+}
+
+const note = (total: number, shown: number) =>
+  `\n[agent-runner: output truncated — the tool returned ${total} bytes; the first ${shown} are shown.]`;
+
+/** Keep content within `max` bytes: text is cut (UTF-8 safe) and marked; later blocks are dropped. */
+function truncate(value: ToolResultBlockParam['content'], max: number): ToolResultBlockParam['content'] {
+  if (value === undefined) return value;
+  const size = (v: unknown) => Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');
+  const total = size(value);
+  if (total <= max) return value;
+  const cut = (text: string, bytes: number) => Buffer.from(text, 'utf8').subarray(0, Math.max(0, bytes)).toString('utf8').replace(/\uFFFD+$/, '');
+  if (typeof value === 'string') {
+    const shown = cut(value, max - 200);
+    return shown + note(total, Buffer.byteLength(shown));
   }
-  return { value };
+  const out: Exclude<ToolResultBlockParam['content'], string | undefined> = [];
+  let used = 0;
+  for (const block of value) {
+    const b = size(block);
+    if (used + b <= max - 200) {
+      out.push(block);
+      used += b;
+    } else {
+      if (block.type === 'text') out.push({ ...block, text: cut(block.text, max - 200 - used - 100) });
+      out.push({ type: 'text', text: note(total, used).trim() });
+      break;
+    }
+  }
+  return out;
 }
 
 function isContentBlock(b: unknown): boolean {

@@ -9,6 +9,7 @@
 import type { Tool, ToolChoice, ThinkingConfigParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RunLimits } from '../workflows/types.js';
 import { z } from 'zod';
 
 export { ToolError };
@@ -156,6 +157,8 @@ export interface AgentDefinition {
   /** Default {@link DEFAULT_MAX_TURNS} (100). */
   maxTurns?: number;
   modelCall?: ModelCallOptions;
+  /** Size limits (defaults: tool results 100 KB, conversation 1.2 MB, continue-as-new at 16 MB of history). */
+  limits?: Partial<RunLimits>;
 }
 
 /** Define an agent (checked when a worker builds its registry). */

@@ -3,7 +3,7 @@
  * agent plus a run's overrides into the run's fixed {@link RunConfig}.
  */
 import type { Tool } from '@anthropic-ai/sdk/resources/messages';
-import { DEFAULT_MAX_TURNS, type RunConfig, type RunOverrides, type ToolPolicy } from '../workflows/types.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_TURNS, type RunConfig, type RunOverrides, type ToolPolicy } from '../workflows/types.js';
 import type { AgentDefinition, ToolDefinition } from './define.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
@@ -26,6 +26,12 @@ export class AgentRegistry {
       if (!def.model) throw new InvalidInputError(`agent "${def.name}": model is required`);
       if (!Number.isInteger(def.max_tokens) || def.max_tokens < 1)
         throw new InvalidInputError(`agent "${def.name}": max_tokens must be a positive integer`);
+      for (const [k, v] of Object.entries(def.limits ?? {})) {
+        if (!Number.isInteger(v) || v < 1) throw new InvalidInputError(`agent "${def.name}": limits.${k} must be a positive integer`);
+      }
+      if ((def.limits?.conversationMaxBytes ?? 0) > 1_900_000) {
+        throw new InvalidInputError(`agent "${def.name}": limits.conversationMaxBytes must stay under Temporal's 2 MB payload limit (at most 1900000)`);
+      }
       const tools = new Map<string, ToolDefinition<unknown>>();
       for (const tool of def.tools) {
         const where = `agent "${def.name}", tool "${tool.name}"`;
@@ -92,6 +98,7 @@ export class AgentRegistry {
         maximumInterval: def.modelCall?.maximumInterval ?? '60s',
       },
       tools: Object.fromEntries(def.tools.map((t) => [t.name, toolPolicy(t)])),
+      limits: { ...DEFAULT_LIMITS, ...def.limits },
     };
   }
 }

@@ -15,8 +15,12 @@
  */
 import {
   ActivityCancellationType,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  continueAsNew,
+  ContinueAsNew,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -25,15 +29,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/index.js';
+import { fitConversation } from './context-policy.js';
 import { cancelSignal, stateQuery } from './definitions.js';
 import { runInputProblem } from './run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from './search-attributes.js';
 import { addUsage, failureLine, lastAssistantText, toolSummary, toolUses } from './transcript.js';
 import {
+  DEFAULT_LIMITS,
   emptyUsage,
   FailureTypes,
   RUN_FAILED_TYPE,
   type MessageParam,
+  type RunCarry,
   type RunConfig,
   type RunInput,
   type RunPhase,
@@ -66,20 +73,25 @@ interface LoopState {
   phase: RunPhase;
   pendingTools: Map<string, { id: string; name: string; input: unknown }>;
   cancelReason: string | undefined;
+  execution: number;
+  elided: number;
 }
 
 /** Workflow `agentRun`: one agent run from prompt to final answer. */
 export async function agentRun(input: RunInput): Promise<RunResult> {
   const { workflowId } = workflowInfo();
   const agent = typeof input?.agent === 'string' ? input.agent : '';
+  const carry = input?.carry;
   const s: LoopState = {
-    messages: input?.messages ? [...input.messages] : [{ role: 'user', content: input?.prompt ?? '' }],
-    turns: 0,
-    usage: emptyUsage(),
+    messages: carry?.messages ?? (input?.messages ? [...input.messages] : [{ role: 'user', content: input?.prompt ?? '' }]),
+    turns: carry?.turns ?? 0,
+    usage: carry?.usage ?? emptyUsage(),
     stopReason: null,
     phase: 'starting',
     pendingTools: new Map(),
     cancelReason: undefined,
+    execution: carry?.execution ?? 1,
+    elided: carry?.elided ?? 0,
   };
   // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
   // unregistered attribute can never fail a workflow task and leave the run stuck.
@@ -105,6 +117,8 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
     turns: s.turns,
     usage: s.usage,
     messages: s.messages,
+    executions: s.execution,
+    elidedToolResults: s.elided,
     ...(error !== undefined && { error }),
   });
   const finish = (status: RunStatus, error?: string): RunResult => {
@@ -130,6 +144,7 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
     stopReason: s.stopReason,
     lastAssistantText: lastAssistantText(s.messages),
     ...(s.cancelReason !== undefined && { cancelReason: s.cancelReason }),
+    execution: s.execution,
   }));
   setHandler(cancelSignal, (arg) => {
     if (s.phase === 'done' || s.cancelReason !== undefined) return;
@@ -138,23 +153,47 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
   });
   const cancelled = () => s.cancelReason !== undefined || loop.consideredCancelled;
 
-  const problem = runInputProblem(input);
+  const problem = carry ? null : runInputProblem(input);
   if (problem) return fail(`invalid run input: ${problem}`, FailureTypes.invalidInput);
   publish('running');
 
   try {
     await loop.run(async () => {
       let config: RunConfig;
-      try {
-        config = await resolveAgent({ agent, ...(input.overrides && { overrides: input.overrides }) });
-      } catch (e) {
-        if (isCancellation(e)) throw e;
-        return fail(failureLine(e));
+      if (carry) config = carry.config; // fixed when the run started, carried across executions
+      else {
+        try {
+          config = await resolveAgent({ agent, ...(input.overrides && { overrides: input.overrides }) });
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          return fail(failureLine(e));
+        }
       }
+      // Configurations recorded before limits existed get the defaults, so old runs replay as they ran.
+      config = { ...config, limits: { ...DEFAULT_LIMITS, ...config.limits } };
+      const firstTurn = s.turns;
       while (!cancelled()) {
         if (s.turns >= config.maxTurns) {
           s.stopReason = 'max_turns';
           break;
+        }
+        // The context-window policy, checked before the call is scheduled: the request (and any
+        // continue-as-new input) always stays under the payload limit.
+        const fit = fitConversation(s.messages, config.limits.conversationMaxBytes);
+        if (!fit.fits) {
+          return fail(
+            `the conversation exceeds ${config.limits.conversationMaxBytes} bytes even with every older tool result removed: ` +
+              'raise limits.conversationMaxBytes (max 1.9 MB) or shorten the prompt',
+          );
+        }
+        s.messages = fit.messages;
+        s.elided += fit.elided;
+        // A turn boundary: hand the run to a fresh execution before the history grows too big.
+        const info = workflowInfo();
+        if (s.turns > firstTurn && (info.continueAsNewSuggested || info.historySize >= config.limits.continueAsNewAtBytes)) {
+          await condition(allHandlersFinished);
+          const next: RunCarry = { config, messages: s.messages, turns: s.turns, usage: s.usage, execution: s.execution + 1, elided: s.elided };
+          return await continueAsNew<typeof agentRun>({ agent, carry: next });
         }
         const turn = s.turns + 1;
         s.phase = 'calling_model';
@@ -199,6 +238,7 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
     });
   } catch (e) {
     if (e instanceof ApplicationFailure) throw e; // from fail(): already a failed run
+    if (e instanceof ContinueAsNew) throw e; // not an error: the run goes on in a new execution
     if (!isCancellation(e)) return fail(failureLine(e));
   }
   if (cancelled()) {
@@ -224,7 +264,15 @@ async function runOneTool(config: RunConfig, call: ToolUseBlock, turn: number, w
         ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
         retry: policy.retry,
       },
-      [{ agent: config.agent, toolUse: { id: call.id, name: call.name, input: call.input }, idempotencyKey: `${workflowId}/${call.id}`, turn }],
+      [
+        {
+          agent: config.agent,
+          toolUse: { id: call.id, name: call.name, input: call.input },
+          idempotencyKey: `${workflowId}/${call.id}`,
+          turn,
+          maxResultBytes: config.limits.toolResultMaxBytes,
+        },
+      ],
     );
   } catch (e) {
     // Keep the transcript sendable: a cancelled tool still answers its tool_use.

@@ -40,6 +40,8 @@ export interface RunInput {
   /** Or a whole initial conversation, in Messages API shape, starting with a `user` message. */
   messages?: MessageParam[];
   overrides?: RunOverrides;
+  /** Set only by the run itself when it continues as new. */
+  carry?: RunCarry;
 }
 
 /** Activity options for one tool, as durations Temporal understands (e.g. `'30s'`). */
@@ -70,6 +72,32 @@ export interface ModelPolicy {
 /** The request fields of a model call other than `messages`: fixed when the run starts. */
 export type ModelRequestBase = Omit<MessageCreateParamsBase, 'messages' | 'stream'>;
 
+/** Size limits that keep a run within Temporal's payload and history limits and the model's window. */
+export interface RunLimits {
+  /** Tool results above this many bytes are truncated, with a note the model can read. */
+  toolResultMaxBytes: number;
+  /**
+   * The conversation sent to the model is kept under this many bytes of JSON: beyond it, the
+   * oldest tool results are replaced by a short placeholder (every `tool_use` keeps its result).
+   * Bounded by Temporal's 2 MB payload limit and by the model's context window.
+   */
+  conversationMaxBytes: number;
+  /** Continue-as-new at the next turn boundary once the history is this large (or Temporal suggests it). */
+  continueAsNewAtBytes: number;
+}
+
+/**
+ * Default size limits. Temporal refuses payloads over 2 MB and terminates histories at 50 MB; a
+ * model call's input carries the conversation, so it is kept well under the payload limit, and
+ * the history is cut by continue-as-new long before its limit. Also applied to runs whose
+ * recorded configuration predates limits (old histories must replay the same way).
+ */
+export const DEFAULT_LIMITS: RunLimits = {
+  toolResultMaxBytes: 100 * 1024,
+  conversationMaxBytes: 1_200_000,
+  continueAsNewAtBytes: 16 * 1024 * 1024,
+};
+
 /**
  * A run's configuration, resolved once by the `resolveAgent` activity when the run starts.
  * It is recorded in history (readable there) and never changes during the run.
@@ -81,6 +109,19 @@ export interface RunConfig {
   model: ModelPolicy;
   /** Per-tool activity options, keyed by tool name (the tools offered in `request.tools`). */
   tools: Record<string, ToolPolicy>;
+  limits: RunLimits;
+}
+
+/** What a run hands to its next execution when it continues as new. */
+export interface RunCarry {
+  config: RunConfig;
+  messages: MessageParam[];
+  turns: number;
+  usage: UsageTotals;
+  /** 1 for the first execution of a run, 2 after the first continue-as-new, … */
+  execution: number;
+  /** Tool results replaced by placeholders so far. */
+  elided: number;
 }
 
 /** Input of the model activity. */
@@ -97,6 +138,8 @@ export interface ToolCallInput {
   /** Stable across retries, worker crashes and continue-as-new: `${workflowId}/${toolUseId}`. */
   idempotencyKey: string;
   turn: number;
+  /** Results above this size are truncated (see {@link RunLimits}). */
+  maxResultBytes?: number;
 }
 
 /** Token usage summed over every model call of a run. */
@@ -128,6 +171,10 @@ export interface RunResult {
   messages: MessageParam[];
   /** One line saying what went wrong, when `status` is `failed` (or why it was cancelled). */
   error?: string;
+  /** Temporal executions the run took (continue-as-new starts a new one); 1 for most runs. */
+  executions?: number;
+  /** Old tool results replaced by placeholders to fit the context window. */
+  elidedToolResults?: number;
 }
 
 /** What a run is doing right now. */
@@ -147,6 +194,8 @@ export interface RunState {
   lastAssistantText: string;
   /** Why the run was asked to stop, once it was. */
   cancelReason?: string;
+  /** Which Temporal execution of the run this is (1, then 2 after a continue-as-new, …). */
+  execution: number;
 }
 
 /** Failure `type` of a run that failed: its details hold the partial {@link RunResult}. */

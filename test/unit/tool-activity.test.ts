@@ -28,9 +28,17 @@ describe('tool output', () => {
     expect(r.content).toMatch(/^Tool t returned a value that is not JSON-serialisable/);
     expect((await runWith(() => ({ n: 10n }))).is_error).toBe(true);
   });
-  it('a result over the size limit is a clear is_error result', async () => {
-    const r = await runWith(() => 'x'.repeat(MAX_TOOL_RESULT_BYTES + 1));
-    expect(r).toMatchObject({ is_error: true, content: `Tool t returned ${MAX_TOOL_RESULT_BYTES + 1} bytes, more than the ${MAX_TOOL_RESULT_BYTES}-byte limit for a tool result.` });
+  it('a result over the size limit is truncated with a note the model can read', async () => {
+    const r = await runWith(() => 'é'.repeat(MAX_TOOL_RESULT_BYTES));
+    const text = String(r.content);
+    expect(r.is_error).toBeUndefined();
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_TOOL_RESULT_BYTES);
+    expect(text).toMatch(new RegExp(`^é+\\n\\[agent-runner: output truncated — the tool returned ${2 * MAX_TOOL_RESULT_BYTES} bytes; the first \\d+ are shown\\.\\]$`));
+    expect(text).not.toContain('\uFFFD');
+    const blocks = await runWith(() => [{ type: 'text', text: 'a'.repeat(MAX_TOOL_RESULT_BYTES) }, { type: 'text', text: 'dropped' }]);
+    expect(Array.isArray(blocks.content) && blocks.content.length).toBe(2);
+    expect(JSON.stringify(blocks.content)).toContain('output truncated');
+    expect(JSON.stringify(blocks.content)).not.toContain('dropped');
   });
   it('any other throw is left to Temporal to retry, typed by the error class', async () => {
     class DbDown extends Error { override name = 'DbDown'; }

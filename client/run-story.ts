@@ -60,6 +60,7 @@ export class RunStory {
     const at = ms(e.eventTime);
     if (e.workflowExecutionStartedEventAttributes) {
       const [input] = (await decodePayloads(this.converter, e.workflowExecutionStartedEventAttributes.input)) as [RunInput | undefined];
+      if (input?.carry) return [`── execution ${input.carry.execution} (continued as new after turn ${input.carry.turns})`];
       const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : '');
       return [`run of agent "${input?.agent ?? '?'}"`, `user: ${prompt}`];
     }
@@ -105,6 +106,7 @@ export class RunStory {
       return [`cancel requested${arg?.reason ? `: ${arg.reason}` : ''}`];
     }
     if (e.workflowExecutionCancelRequestedEventAttributes) return ['cancel requested via Temporal'];
+    if (e.workflowExecutionContinuedAsNewEventAttributes) return []; // the next execution's start says it
     return this.closeLines(e);
   }
 

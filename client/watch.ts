@@ -21,24 +21,41 @@ export async function tellRun(run: RunHandle, opts: { follow: boolean; out: Watc
   const story = RunStory.for(client);
   const stopProgress = opts.follow ? startProgress(run, opts.out) : () => undefined;
   try {
-    let token: Uint8Array | undefined;
-    for (;;) {
-      const res = await client.workflowService.getWorkflowExecutionHistory({
-        namespace: client.options.namespace,
-        execution: { workflowId: run.workflowId },
-        ...(token && { nextPageToken: token }),
-        waitNewEvent: opts.follow,
-      });
-      for (const e of res.history?.events ?? []) {
-        for (const l of await story.lines(e as temporal.api.history.v1.IHistoryEvent)) opts.out.line(l);
+    // A long run is a chain of executions (continue-as-new): tell it from the first one.
+    let runId: string | undefined = await firstRunId(run);
+    while (runId) {
+      let next: string | undefined;
+      let token: Uint8Array | undefined;
+      for (;;) {
+        const res = await client.workflowService.getWorkflowExecutionHistory({
+          namespace: client.options.namespace,
+          execution: { workflowId: run.workflowId, runId },
+          ...(token && { nextPageToken: token }),
+          waitNewEvent: opts.follow,
+        });
+        for (const e of res.history?.events ?? []) {
+          next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? next;
+          for (const l of await story.lines(e as temporal.api.history.v1.IHistoryEvent)) opts.out.line(l);
+        }
+        if (!res.nextPageToken?.length) break;
+        token = res.nextPageToken;
       }
-      if (!res.nextPageToken?.length) break;
-      token = res.nextPageToken;
+      runId = next || undefined;
     }
   } finally {
     stopProgress();
   }
   return story;
+}
+
+/** The run id of the first execution of the run's chain. */
+async function firstRunId(run: RunHandle): Promise<string | undefined> {
+  const res = await run.client.workflowService.getWorkflowExecutionHistory({
+    namespace: run.client.options.namespace,
+    execution: { workflowId: run.workflowId },
+    maximumPageSize: 1,
+  });
+  return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId || undefined;
 }
 
 function startProgress(run: RunHandle, out: WatchOutput): () => void {

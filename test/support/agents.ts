@@ -133,11 +133,37 @@ export const toolboxAgent = defineAgent({
   modelCall: fastModelCall,
 });
 
+/** Returns `bytes` of text: a big tool output, turn after turn. */
+const blob = defineTool({
+  name: 'blob',
+  description: 'Return a large text.',
+  input: z.object({ bytes: z.number().int().min(1).max(1_000_000), seed: z.number().int() }),
+  run: ({ bytes, seed }, ctx) => {
+    logEvent({ event: 'start', tool: 'blob', key: ctx.idempotencyKey, attempt: ctx.attempt });
+    const line = `record ${seed}: ${'lorem ipsum dolor sit amet '.repeat(3)}\n`;
+    return line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
+  },
+});
+
+/**
+ * A long-running agent with small limits, so a test sees continue-as-new and the context policy
+ * within a few hundred turns.
+ */
+export const longrunAgent = defineAgent({
+  name: 'longrun',
+  model: 'claude-test-model',
+  max_tokens: 256,
+  tools: [blob],
+  maxTurns: 1000,
+  modelCall: fastModelCall,
+  limits: { toolResultMaxBytes: 20 * 1024, conversationMaxBytes: 300 * 1024, continueAsNewAtBytes: 2 * 1024 * 1024 },
+});
+
 /** The triage agent with fast model retries (same tools and prompt). */
 export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fastModelCall };
 
 /** Every agent a test worker serves. */
-export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent];
+export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */
 export const agents = testAgents;

@@ -7,6 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadAgents } from '../agents/catalog.js';
+import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from './codec-server.js';
+import { codecSettingsFromEnv, payloadCodecs } from './codecs.js';
 import { clip, summaryLines, transcriptLines } from './format.js';
 import { AgentRunner, RunnerError, type ListFilter, type RunHandle } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
@@ -20,10 +22,13 @@ const USAGE = `usage:
   agent-runner show <workflowId>
   agent-runner cancel <workflowId> [--reason "…"]
   agent-runner list [--status running|completed|failed|cancelled] [--agent NAME] [--limit N] [--json]
+  agent-runner codec-server [--port 8888] [--host 127.0.0.1]
 
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
              AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
-             AGENT_RUNNER_AGENTS (module whose \`agents\` export the workers serve; default agents/index.ts)`;
+             AGENT_RUNNER_AGENTS (module whose \`agents\` export the workers serve; default agents/index.ts),
+             AGENT_RUNNER_COMPRESSION (on), AGENT_RUNNER_ENCRYPTION_KEY[_ID] (payload codecs),
+             AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN (codec server)`;
 
 class UsageError extends Error {}
 
@@ -61,6 +66,8 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         status: { type: 'string' },
         agent: { type: 'string' },
         limit: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -124,6 +131,13 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         }
         return 0;
       }
+      case 'codec-server': {
+        if (rest.length) throw new UsageError('codec-server takes only options');
+        const port = Number(values.port ?? process.env.AGENT_RUNNER_CODEC_PORT ?? 8888);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+        await serveCodec(port, values.host ?? '127.0.0.1', io);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -137,6 +151,30 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   } finally {
     await (runner as AgentRunner | undefined)?.close();
   }
+}
+
+/** Run the codec server until SIGINT/SIGTERM. */
+async function serveCodec(port: number, host: string, io: CliIO): Promise<void> {
+  const settings = codecSettingsFromEnv();
+  const origins = process.env.AGENT_RUNNER_CODEC_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
+  const server = await startCodecServer({
+    codecs: payloadCodecs(settings),
+    port,
+    host,
+    ...(origins?.length && { allowedOrigins: origins }),
+    ...(token && { authToken: token }),
+  });
+  io.out(
+    `codec server on ${server.url}: compression ${settings.compress ? 'on' : 'off'}, ` +
+      `encryption ${settings.encryption ? `on (key id ${settings.encryption.encryptWith})` : 'off'}; ` +
+      `origins ${(origins ?? DEFAULT_ALLOWED_ORIGINS).join(', ')}${token ? '; bearer token required' : ''}`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
 }
 
 function listFilter(values: { status?: string | undefined; agent?: string | undefined; limit?: string | undefined }): ListFilter {

@@ -32,7 +32,7 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata `encoding` of payloads made by {@link GzipCodec}. */
 export const GZIP_ENCODING = 'binary/gzip';
 /** Whether payloads are compressed when `AGENT_RUNNER_COMPRESSION` is unset. */
-export const DEFAULT_COMPRESSION = false;
+export const DEFAULT_COMPRESSION = true;
 /** Key id used when `AGENT_RUNNER_ENCRYPTION_KEY_ID` is unset. */
 export const DEFAULT_KEY_ID = 'default';
 

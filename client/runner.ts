@@ -34,6 +34,7 @@ import {
   type RunResult,
 } from '../workflows/types.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../workflows/search-attributes.js';
+import { dataConverter } from './codecs.js';
 import { runnerSettings, runUrl, type RunnerSettings } from './settings.js';
 
 /** A user-facing error with a one-line message that says what to do. */
@@ -154,7 +155,11 @@ export class AgentRunner {
     private readonly ownsConnection: boolean,
   ) {}
 
-  /** Connect using the environment (TEMPORAL_ADDRESS, …), or reuse a Temporal client you already have. */
+  /**
+   * Connect using the environment (TEMPORAL_ADDRESS, …, and the payload codec settings
+   * AGENT_RUNNER_COMPRESSION / AGENT_RUNNER_ENCRYPTION_KEY), or reuse a Temporal client you
+   * already have (give it the same `dataConverter()` as the workers).
+   */
   static async connect(opts: { settings?: Partial<RunnerSettings>; client?: Client } = {}): Promise<AgentRunner> {
     const settings = { ...runnerSettings(), ...opts.settings };
     if (opts.client) return new AgentRunner(opts.client, { ...settings, namespace: opts.client.options.namespace }, false);
@@ -166,7 +171,7 @@ export class AgentRunner {
         `cannot reach Temporal at ${settings.connection.address} (${(e as Error).message.split('\n')[0]}): start it with \`npm run server\` or set TEMPORAL_ADDRESS`,
       );
     }
-    return new AgentRunner(new Client({ connection, namespace: settings.namespace }), settings, true);
+    return new AgentRunner(new Client({ connection, namespace: settings.namespace, dataConverter: dataConverter() }), settings, true);
   }
 
   /** Start a run of `agent` on a prompt (or an initial conversation). Bad input throws before anything starts. */

@@ -9,8 +9,11 @@ import { cliEnv, runCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const TURNS = 300;
-/** The longrun agent continues as new at 2 MB; one turn adds at most ~0.4 MB. */
-const HISTORY_BOUND = 3 * 1024 * 1024;
+/**
+ * The longrun agent continues as new once its history reaches 512 KB; one turn adds at most the
+ * compressed conversation (≤ 300 KB before compression) and a 16 KB result, so 1 MB bounds it.
+ */
+const HISTORY_BOUND = 1024 * 1024;
 
 let h: Harness;
 beforeAll(async () => {

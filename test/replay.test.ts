@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { text, toolUses } from './fake-api/replies.js';
 import { triageBrain } from './fake-api/triage-brain.js';
+import { dataConverter } from '../client/codecs.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
@@ -22,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
+const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() });
 
 async function recordAndReplay(name: string, workflowId: string): Promise<void> {
   const history = await h.history(workflowId);

@@ -1,6 +1,6 @@
 /**
  * Proof in a real browser: the Temporal Web UI served by the dev server shows a triage run's
- * story — the activity summaries — in headless Chromium (Debian's package, driven by
+ * story — the activity summaries, and the compressed result decoded by the codec server — in headless Chromium (Debian's package, driven by
  * playwright-core). A screenshot is saved under .artifacts/ui/ (gitignored).
  */
 import { mkdirSync } from 'node:fs';
@@ -40,6 +40,8 @@ it('the run page shows the model and tool activity summaries', async () => {
     await expect(page.getByText(summary).first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
   }
   await expect(page.getByText(run.workflowId).first().isVisible()).resolves.toBe(true);
+  // The result payload is gzip-compressed in history: the UI shows it only through the codec server.
+  await expect(page.getByText('"finalText"').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}triage-run.png`, fullPage: true });
   await page.close();

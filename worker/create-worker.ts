@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { createActivities, type ModelEndpoint } from '../activities/index.js';
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
+import { dataConverter } from '../client/codecs.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,6 +25,8 @@ export interface AgentWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long in-flight activities may finish after a shutdown signal (default `'30s'`). */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Payload codecs; default: from the environment (client/codecs.ts), as clients use. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Any other worker option (tuning). */
   extra?: Partial<WorkerOptions>;
 }
@@ -37,6 +40,7 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
+    dataConverter: opts.dataConverter ?? dataConverter(),
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
     // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent
     // at most 1 s apart (the defaults are 30–60 s): a cancelled run aborts its model stream and

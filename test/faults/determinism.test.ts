@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { dataConverter } from '../../client/codecs.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
@@ -32,11 +33,11 @@ describe('golden histories', () => {
   });
 
   it.each(goldens)('%s replays against the real workflow code', async (f) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, load(f), f);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() }, load(f), f);
   });
 
   it.each(goldens)('%s fails to replay when the commands change order', async (f) => {
-    const replay = Worker.runReplayHistory({ workflowBundle: { code: reordered } }, load(f), f);
+    const replay = Worker.runReplayHistory({ workflowBundle: { code: reordered }, dataConverter: dataConverter() }, load(f), f);
     await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
     await expect(replay).rejects.toThrow(/Nondeterminism error/);
   });

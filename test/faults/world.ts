@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { listTickets, type Ticket } from '../../agents/triage/tickets.js';
+import { dataConverter } from '../../client/codecs.js';
 import { AgentRunner, type StartOptions } from '../../client/runner.js';
 import type { RunResult } from '../../workflows/types.js';
 import { FakeMessagesApi, type FakeMessagesApiOptions } from '../fake-api/server.js';
@@ -51,7 +52,7 @@ export async function startFaultWorld(opts: { address?: string; fake?: FakeMessa
   const address = opts.address ?? inject('temporalAddress');
   const fake = await FakeMessagesApi.start({ apiKey: FAULT_API_KEY, ...opts.fake });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
   const taskQueue = `faults-${randomUUID().slice(0, 8)}`;
   const runner = await AgentRunner.connect({ client, settings: { taskQueue, uiUrl: 'http://localhost:8233' } });
   const dir = mkdtempSync(join(tmpdir(), 'agent-runner-faults-'));

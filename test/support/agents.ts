@@ -156,7 +156,7 @@ export const longrunAgent = defineAgent({
   tools: [blob],
   maxTurns: 1000,
   modelCall: fastModelCall,
-  limits: { toolResultMaxBytes: 20 * 1024, conversationMaxBytes: 300 * 1024, continueAsNewAtBytes: 2 * 1024 * 1024 },
+  limits: { toolResultMaxBytes: 20 * 1024, conversationMaxBytes: 300 * 1024, continueAsNewAtBytes: 512 * 1024 },
 });
 
 /** The triage agent with fast model retries (same tools and prompt). */

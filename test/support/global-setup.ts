@@ -6,7 +6,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
+import { startCodecServer, type CodecServer } from '../../client/codec-server.js';
+import { codecSettingsFromEnv, payloadCodecs } from '../../client/codecs.js';
+import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 
 declare module 'vitest' {
@@ -18,9 +20,17 @@ declare module 'vitest' {
 }
 
 let server: DevServer | undefined;
+let codec: CodecServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  server = await startDevServer({ log: (l) => console.log(l) });
+  // The UI decodes payloads through a codec server, as `npm run server` sets it up.
+  const uiPort = await freePort();
+  codec = await startCodecServer({
+    codecs: payloadCodecs(codecSettingsFromEnv()),
+    port: 0,
+    allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+  });
+  server = await startDevServer({ uiPort, codecEndpoint: codec.url, log: (l) => console.log(l) });
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const dir = fileURLToPath(new URL('../../.artifacts/', import.meta.url));
   mkdirSync(dir, { recursive: true });
@@ -33,6 +43,7 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await server?.stop();
+  await codec?.close();
 }
 
 const noop = () => undefined;

@@ -8,6 +8,7 @@ import type { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { AgentDefinition } from '../../agents/define.js';
+import { dataConverter } from '../../client/codecs.js';
 import { AgentRunner, type StartOptions } from '../../client/runner.js';
 import { createAgentWorker } from '../../worker/create-worker.js';
 import type { RunResult } from '../../workflows/types.js';
@@ -53,7 +54,7 @@ export async function startHarness(opts: { agents?: AgentDefinition[]; fake?: Fa
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
   const runner = await AgentRunner.connect({ client, settings: { taskQueue, uiUrl: inject('temporalUiUrl') } });
   return {
     fake,

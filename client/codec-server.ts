@@ -1,0 +1,248 @@
+/**
+ * A codec server: the Temporal Web UI (and `temporal ... --codec-endpoint`) posts encoded payloads
+ * here and shows what comes back, so people can read compressed or encrypted histories while the
+ * keys stay on this machine.
+ *
+ * Protocol (temporalio/ui `data-encoder.ts`): `POST /decode` or `/encode` (the UI appends
+ * `?preserveStorageRefs=true`), body `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`
+ * in proto3 JSON form, and the reply has the same shape. The browser calls it cross-origin, so the
+ * server answers CORS itself; it never refuses a disallowed origin, it just omits allow-origin and
+ * lets the browser block the response.
+ *
+ * Only `node:http`: no framework, so the whole surface the UI can reach is in this file.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+// @temporalio/proto is CommonJS whose named exports Node cannot detect: default import only.
+import proto from '@temporalio/proto';
+
+const ExternalPayloadDetails = proto.temporal.api.common.v1.Payload.ExternalPayloadDetails;
+
+/** Origins of a local `temporal server start-dev` UI. */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:8233', 'http://127.0.0.1:8233'];
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Options of {@link startCodecServer}. */
+export interface CodecServerOptions {
+  /** The same codecs, in the same order, as the workers' `dataConverter.payloadCodecs`. */
+  codecs: PayloadCodec[];
+  /** Default 8888; 0 picks a free port. */
+  port?: number;
+  /** Default `127.0.0.1`: the server decrypts for whoever reaches it, so it is not exposed by default. */
+  host?: string;
+  /** Browser origins allowed to read replies; default {@link DEFAULT_ALLOWED_ORIGINS}; `*` allows any. */
+  allowedOrigins?: string[];
+  /** If set, POSTs must carry `authorization: Bearer <authToken>`. */
+  authToken?: string;
+  /** Largest accepted request body; default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A running codec server. */
+export interface CodecServer {
+  /** Base URL for `--ui-codec-endpoint` / `--codec-endpoint`, e.g. `http://127.0.0.1:8888`. */
+  url: string;
+  /** Stops listening and drops open connections (the UI keeps them alive). */
+  close(): Promise<void>;
+}
+
+/** A failure with the status and one-line message the client sees. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/; // proto3 JSON accepts standard and URL-safe base64
+
+function fromBase64(value: unknown, where: string): Uint8Array {
+  if (typeof value !== 'string' || !BASE64.test(value)) throw new HttpError(400, `${where} must be a base64 string`);
+  return Buffer.from(value, 'base64');
+}
+
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** proto3 JSON → Payloads, checking the shape so a bad request is a 400, not a crash. */
+function payloadsFromJson(body: unknown): Payload[] {
+  if (!isObject(body) || !Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  return body.payloads.map((item: unknown, i): Payload => {
+    const at = `payloads[${i}]`;
+    if (!isObject(item)) throw new HttpError(400, `${at} must be an object`);
+    const metadata: Record<string, Uint8Array> = {};
+    if (item.metadata != null) {
+      if (!isObject(item.metadata)) throw new HttpError(400, `${at}.metadata must be an object`);
+      for (const [k, v] of Object.entries(item.metadata)) metadata[k] = fromBase64(v, `${at}.metadata.${k}`);
+    }
+    const p: Payload = { metadata, data: item.data == null ? new Uint8Array(0) : fromBase64(item.data, `${at}.data`) };
+    if (item.externalPayloads != null) {
+      // Size details of externally stored payloads (what preserveStorageRefs keeps): carried through.
+      if (!Array.isArray(item.externalPayloads) || !item.externalPayloads.every(isObject)) {
+        throw new HttpError(400, `${at}.externalPayloads must be an array of objects`);
+      }
+      p.externalPayloads = item.externalPayloads.map((d) => ExternalPayloadDetails.fromObject(d));
+    }
+    return p;
+  });
+}
+
+function payloadToJson(p: Payload): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, toBase64(v)])),
+    data: toBase64(p.data ?? new Uint8Array(0)),
+  };
+  if (p.externalPayloads && p.externalPayloads.length > 0) {
+    json.externalPayloads = p.externalPayloads.map((d) =>
+      ExternalPayloadDetails.toObject(ExternalPayloadDetails.fromObject(d), { longs: String }),
+    );
+  }
+  return json;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new HttpError(413, `body is larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Chunked bodies have no content-length: count as they arrive.
+    if (size > limit) throw new HttpError(413, `body is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || 'error';
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hash first so the comparison is constant-time whatever the lengths.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  // Decoded payloads are plaintext: no cache may keep them.
+  res
+    .writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+    .end(text);
+}
+
+/**
+ * Start a codec server over `codecs`: `/decode` runs them in reverse order, `/encode` in order,
+ * exactly as Temporal does.
+ */
+export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
+  const allowed = new Set((opts.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS).map((o) => o.replace(/\/+$/, '')));
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const decoders = [...opts.codecs].reverse();
+
+  /** CORS headers of every reply; without them the browser hides even an error from the UI. */
+  function corsHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+    const origin = req.headers.origin;
+    // The reply depends on Origin, so caches must key on it even when it is refused.
+    const headers: OutgoingHttpHeaders = { vary: 'origin' };
+    if (origin && (allowed.has(origin) || allowed.has('*'))) {
+      headers['access-control-allow-origin'] = origin;
+      headers['access-control-allow-credentials'] = 'true'; // the UI's "include credentials" option
+    }
+    return headers;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = corsHeaders(req);
+    const path = (req.url ?? '/').split('?')[0];
+    const op = path === '/decode' ? 'decode' : path === '/encode' ? 'encode' : undefined;
+    if (!op) throw new HttpError(404, `no such endpoint: ${path}; use POST /decode or /encode`);
+
+    if (req.method === 'OPTIONS') {
+      // A preflight carries no credentials by design: never ask it for the token.
+      const preflight: OutgoingHttpHeaders = { ...cors };
+      if (cors['access-control-allow-origin']) {
+        preflight['access-control-allow-methods'] = 'POST, OPTIONS';
+        preflight['access-control-allow-headers'] = 'content-type, x-namespace, authorization, authorization-extras';
+        preflight['access-control-max-age'] = '600';
+      }
+      send(res, 204, preflight);
+      return;
+    }
+    if (req.method !== 'POST') throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}; use POST`);
+    if (opts.authToken !== undefined) {
+      const auth = req.headers.authorization ?? '';
+      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice('Bearer '.length).trim(), opts.authToken)) {
+        throw new HttpError(401, 'missing or wrong authorization: Bearer token');
+      }
+    }
+    // x-namespace is accepted (the UI sends it) but the codecs are the same for every namespace.
+    const raw = await readBody(req, maxBody);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HttpError(400, `body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let payloads = payloadsFromJson(body);
+    try {
+      for (const codec of op === 'decode' ? decoders : opts.codecs) payloads = await codec[op](payloads);
+    } catch (err) {
+      // Unknown key id, tampered ciphertext, corrupt gzip: the codec's message says which.
+      throw new HttpError(400, err instanceof Error ? err.message : String(err));
+    }
+    send(res, 200, cors, { payloads: payloads.map(payloadToJson) });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      const message = err instanceof HttpError ? err.message : 'internal error';
+      if (!(err instanceof HttpError)) console.error('codec server:', err);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const headers = corsHeaders(req);
+      if (status === 405) headers.allow = 'POST, OPTIONS';
+      if (status === 401) headers['www-authenticate'] = 'Bearer';
+      // An unread body (413) would otherwise keep the connection busy.
+      if (status === 413) headers.connection = 'close';
+      send(res, status, headers, { error: oneLine(message) });
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8888, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -109,7 +109,7 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
   it('an unknown agent fails the run at once', async () => {
     const r = await h.run('no-such-agent', 'hi');
     expect(r.status).toBe('failed');
-    expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox"');
+    expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun"');
     expect(r.messages).toEqual([{ role: 'user', content: 'hi' }]);
     expect(h.fake.requests).toHaveLength(0);
   });

@@ -3,8 +3,8 @@
  * Messages API. Each test scripts the model and checks both the run's result and what the API
  * received.
  */
-import type { MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { toolResults as results } from './support/blocks.js';
 import { message, redactedThinking, stop, text, textBlock, thinkingBlock, toolUse, toolUses } from './fake-api/replies.js';
 import { triageBrain } from './fake-api/triage-brain.js';
 import { toolCalls } from './support/agents.js';
@@ -23,11 +23,6 @@ afterEach(() => {
   h.fake.clear();
 });
 
-/** The tool_result blocks of a user message. */
-function results(m: MessageParam | undefined): ToolResultBlockParam[] {
-  if (!m || m.role !== 'user' || typeof m.content === 'string') throw new Error(`not a tool-result message: ${JSON.stringify(m)}`);
-  return m.content.filter((b): b is ToolResultBlockParam => b.type === 'tool_result');
-}
 
 describe('triage agent', () => {
   it('looks both orders up in parallel and answers from the results', async () => {

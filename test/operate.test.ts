@@ -2,8 +2,8 @@
  * Operating runs on the real dev server: cancel (signal and Temporal's own), the state query,
  * watch / show / list, search attributes and UI metadata, and bad input.
  */
-import type { MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { toolResults as results } from './support/blocks.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../workflows/search-attributes.js';
 import { stateQuery } from '../workflows/definitions.js';
 import { text, toolUses } from './fake-api/replies.js';
@@ -37,10 +37,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 /** A reply that streams for about `seconds`. */
 const slowAnswer = (seconds: number) => text('word '.repeat(200), { chunks: seconds * 10, chunkDelayMs: 100 });
 
-function results(m: MessageParam | undefined): ToolResultBlockParam[] {
-  if (!m || m.role !== 'user' || typeof m.content === 'string') throw new Error('not a results message');
-  return m.content.filter((b): b is ToolResultBlockParam => b.type === 'tool_result');
-}
 
 describe('cancel', () => {
   it('the cancel command stops a streaming model call at once; the run completes as cancelled', async () => {

@@ -3,8 +3,8 @@
  * process. Each ends as an `is_error` result the model can read, the run goes on, and no
  * workflow task ever fails (so nothing is left stuck retrying one).
  */
-import type { MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { toolResults as results } from '../support/blocks.js';
 import { text, toolUses } from '../fake-api/replies.js';
 import { activityEvents } from '../support/history.js';
 import { startFaultWorld, type FaultWorld } from './world.js';
@@ -20,10 +20,6 @@ afterEach(() => {
   w.fake.clear();
 });
 
-function results(m: MessageParam | undefined): ToolResultBlockParam[] {
-  if (!m || m.role !== 'user' || typeof m.content === 'string') throw new Error('not a results message');
-  return m.content.filter((b): b is ToolResultBlockParam => b.type === 'tool_result');
-}
 
 async function noWorkflowTaskFailed(workflowId: string): Promise<void> {
   const history = await w.client.workflow.getHandle(workflowId).fetchHistory();

@@ -89,7 +89,9 @@ export function defineTool(
 ): ToolDefinition {
   const { input, inputSchema, ...rest } = def;
   if (input) {
-    const { $schema: _ignored, ...schema } = z.toJSONSchema(input, { io: 'input' }) as Record<string, unknown>;
+    // `io: 'input'`: fields with defaults are optional to the model. Objects get
+    // `additionalProperties: false` (zod strips unknown keys anyway), which `strict` tools require.
+    const { $schema: _ignored, ...schema } = closeObjects(z.toJSONSchema(input, { io: 'input' })) as Record<string, unknown>;
     return {
       ...rest,
       inputSchema: schema as JsonObjectSchema,
@@ -102,6 +104,16 @@ export function defineTool(
   }
   if (!inputSchema) throw new Error(`tool "${def.name}": give either \`input\` (zod) or \`inputSchema\` (JSON Schema)`);
   return { ...rest, inputSchema, validate: jsonSchemaValidator(def.name, inputSchema) };
+}
+
+/** Set `additionalProperties: false` on every object schema that does not say otherwise. */
+function closeObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(closeObjects);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = closeObjects(v);
+  if (out.type === 'object' && !('additionalProperties' in out)) out.additionalProperties = false;
+  return out;
 }
 
 function formatZodIssues(error: z.ZodError): string {

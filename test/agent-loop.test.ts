@@ -157,6 +157,15 @@ describe('tool_choice passes through untouched', () => {
     expect(h.fake.requests[0]?.body.tool_choice).toEqual(tool_choice);
   });
 
+  it('strict tool schemas reach the API as defined', async () => {
+    h.fake.script(text('ok'));
+    await h.run('toolbox', 'hi');
+    const tools = h.fake.requests[0]?.body.tools ?? [];
+    const byName = new Map(tools.map((t) => ['name' in t ? t.name : '', t as { strict?: boolean; input_schema?: unknown }]));
+    expect(byName.get('refuse')).toMatchObject({ strict: true, input_schema: { type: 'object', properties: {}, additionalProperties: false } });
+    expect(byName.get('echo')?.strict).toBeUndefined();
+  });
+
   it('model and max_tokens overrides reach the API', async () => {
     h.fake.script(text('ok'));
     await h.run('toolbox', 'hi', { overrides: { model: 'claude-other', max_tokens: 77 } });

@@ -69,6 +69,7 @@ const refuse = defineTool({
   name: 'refuse',
   description: 'Always refuses.',
   input: z.object({}),
+  strict: true,
   run: () => {
     throw new ToolError('not allowed');
   },

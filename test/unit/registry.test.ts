@@ -34,6 +34,7 @@ describe('AgentRegistry', () => {
           type: 'object',
           properties: { order_id: { type: 'string', minLength: 1, description: expect.stringContaining('order id') } },
           required: ['order_id'],
+          additionalProperties: false,
         },
       },
     );

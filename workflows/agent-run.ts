@@ -22,6 +22,7 @@ import {
   continueAsNew,
   ContinueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -96,11 +97,17 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
   // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
   // unregistered attribute can never fail a workflow task and leave the run stuck.
   const searchable = workflowInfo().typedSearchAttributes.get(AgentName) !== undefined;
+  // Versioned: runs started before this change upserted at every phase; new runs upsert only
+  // when a value changes (once per turn), which saves a server transaction per turn.
+  const upsertOnChange = patched('search-attributes-on-change');
+  let published = '';
   const publish = (status: 'running' | RunStatus) => {
     const tokens = s.usage.input_tokens + s.usage.output_tokens;
     const doing = s.phase === 'calling_model' ? 'calling the model' : s.phase === 'running_tools' ? `running ${s.pendingTools.size} tool(s)` : status;
     setCurrentDetails(`turn ${s.turns} · ${doing} · ${tokens} tokens`);
-    if (searchable) {
+    const values = `${status}/${s.turns}/${tokens}`;
+    if (searchable && !(upsertOnChange && values === published)) {
+      published = values;
       upsertSearchAttributes([
         { key: AgentStatus, value: status },
         { key: AgentTurns, value: s.turns },

@@ -23,6 +23,11 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   /** More `temporal server start-dev` arguments (e.g. dynamic config). */
   extraArgs?: string[];
+  /**
+   * Apply {@link DEV_SERVER_TUNING} (default true). `false` gives the stock dev server, which the
+   * benchmark uses as its baseline.
+   */
+  tuned?: boolean;
   /** Where to send the server's own log lines (default: kept in memory, shown if it fails). */
   onLog?: (line: string) => void;
   log?: (line: string) => void;
@@ -37,6 +42,15 @@ export interface DevServer {
   /** Stop it and wait for it to exit. */
   stop(): Promise<void>;
 }
+
+/**
+ * Dynamic config the dev server gets by default. The history service's transfer queue (which
+ * hands each new workflow task to matching) may poll its store only 20 times a second by default,
+ * so every workflow task waited for the next 50 ms tick — two per agent turn, ~100 ms per turn.
+ * Polls are driven by new-task notifications, so a higher cap costs nothing when idle. Measured
+ * in BENCHMARKS.md: 99.5 ms → 31 ms per durable turn.
+ */
+export const DEV_SERVER_TUNING = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000'];
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -81,6 +95,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${searchAttributeCliType(key.type)}`);
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  if (opts.tuned !== false) args.push(...DEV_SERVER_TUNING);
   args.push(...(opts.extraArgs ?? []));
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,411 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=overhead,length,concurrency,recovery]`: the runner's
+ * performance against the real Temporal dev server and the fake Messages API, printed as markdown
+ * and written into BENCHMARKS.md.
+ *
+ * 1. overhead per turn (durable loop vs a plain in-process loop), with where a turn's time goes;
+ * 2. one long run (1,000 turns; 200 with --quick);
+ * 3. concurrency (200 and 1,000 runs of 5 turns at 200 ms model latency; 100 and 300 with --quick);
+ * 4. cancel latency and crash-recovery time.
+ *
+ * Each is measured for the shipped configuration (baseline) and the tuned one (bench/profiles.ts).
+ * The bench's own process runs no Temporal worker (workers are separate processes), so the
+ * Runtime is installed only by measureCancelLatency, which needs it first.
+ */
+import { FakeMessagesApi } from '../test/fake-api/server.js';
+import { measureCancelLatency } from './cancel-latency.js';
+import { describeConcurrency, IDEAL_MS, measureConcurrency, CONC_LATENCY_MS, CONC_TURNS, type ConcurrencyResult } from './concurrency.js';
+import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS, measureCrashRecovery, RETRY_INITIAL_MS, type CrashTrial } from './crash-recovery.js';
+import { SEGMENT_LABELS, type TurnSegments } from './history-breakdown.js';
+import { describeLength, lengthBrain, measureLength, BLOB_BYTES, type LengthResult } from './length.js';
+import { longrun1kAgent } from './agents.js';
+import { measureOverhead, type OverheadResult } from './overhead.js';
+import { spawnBenchWorker } from './processes.js';
+import { BASELINE, SERVER_TUNED, TUNED, TUNED_SERVER_ARGS, type Profile } from './profiles.js';
+import { environment, Output, progress, writeRegion } from './report.js';
+import { BENCH_API_KEY, buildBundle, startStack, type Stack } from './stack.js';
+import { fmt, mean, median, p95, quantile } from './stats.js';
+import { TimedBrain } from './timed-brain.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wants = (section: string) => !only || only.includes(section);
+
+const plan = quick
+  ? { overheadTurns: 30, overheadRuns: 2, lengthTurns: 200, levels: [100, 300], crashTrials: 1, cancelRuns: 10, concurrencyProfiles: [BASELINE, TUNED] }
+  : { overheadTurns: 60, overheadRuns: 3, lengthTurns: 1000, levels: [200, 1000], crashTrials: 3, cancelRuns: 10, concurrencyProfiles: [BASELINE, SERVER_TUNED, TUNED] };
+
+const OVERHEAD_TARGET_MS = 10;
+const LENGTH_TARGET = 1.1;
+const CONC_TARGET = 1.5;
+const RSS_TARGET = 2 ** 30;
+
+// Ctrl-C: exit normally so the exit hooks stop the dev servers and worker processes we started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+const out = new Output();
+const ms = (x: number, d = 1) => `${fmt(x, d)} ms`;
+const s = (x: number, d = 2) => `${fmt(x / 1000, d)} s`;
+const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+
+interface Results {
+  overhead: Map<string, OverheadResult>;
+  concurrency: Map<string, ConcurrencyResult[]>;
+  length?: LengthResult;
+  crash?: CrashTrial[];
+  cancel?: { closed: number[]; aborted: number[] } | { error: string };
+}
+const results: Results = { overhead: new Map(), concurrency: new Map() };
+
+async function withStack<T>(server: 'stock' | 'tuned', fn: (stack: Stack) => Promise<T>): Promise<T> {
+  progress(`starting the ${server} dev server`);
+  const stack = await startStack(server === 'tuned' ? TUNED_SERVER_ARGS : []);
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Overhead for one profile: its own fake (0 ms latency) and worker process. */
+async function overhead(stack: Stack, profile: Profile, bundlePath: string, diagnostics: boolean): Promise<void> {
+  progress(`overhead per turn: ${profile.name}`);
+  const brain = new TimedBrain();
+  const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: brain.brain });
+  const taskQueue = `bench-overhead-${profile.name}`;
+  const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: 100, tuning: profile.tuning });
+  try {
+    await worker.ready;
+    const r = await measureOverhead({
+      label: profile.name, client: stack.client, runner: await stack.runner(taskQueue), taskQueue, brain, baseURL: fake.url,
+      turns: plan.overheadTurns, runs: plan.overheadRuns, pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid },
+      withoutSearchAttributes: diagnostics, persistenceCalls: () => stack.persistenceCalls(),
+    });
+    if (fake.problems.length) throw new Error(`fake API problems: ${fake.problems.join('; ')}`);
+    results.overhead.set(profile.name, r);
+  } finally {
+    await worker.stop();
+    await fake.close();
+  }
+}
+
+/**
+ * Concurrency levels for one profile: a fresh dev server and worker process per level. Fresh
+ * servers matter: the dev server's SQLite store grows with every finished run and its CPU per
+ * turn grows with it, which would penalise whichever profile runs later on a shared server.
+ */
+async function concurrency(profile: Profile, bundlePath: string): Promise<void> {
+  const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: new TimedBrain().brain, latencyMs: CONC_LATENCY_MS });
+  const list: ConcurrencyResult[] = [];
+  try {
+    for (const runs of plan.levels) {
+      await withStack(profile.server, async (stack) => {
+        progress(`concurrency: ${profile.name}, ${runs} runs`);
+        const taskQueue = `bench-conc-${profile.name}-${runs}`;
+        const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: Math.max(100, runs), tuning: profile.tuning });
+        try {
+          await worker.ready;
+          const r = await measureConcurrency({
+            label: `${profile.name}-${runs}`, runner: await stack.runner(taskQueue), worker, runs, startParallelism: 50,
+            pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid }, timeLimitMs: Math.max(120_000, runs * 300),
+            persistenceCalls: () => stack.persistenceCalls(),
+          });
+          progress(describeConcurrency(r));
+          list.push(r);
+        } finally {
+          await worker.stop();
+        }
+      });
+    }
+  } finally {
+    await fake.close();
+  }
+  results.concurrency.set(profile.name, list);
+}
+
+async function length(stack: Stack, profile: Profile, bundlePath: string): Promise<void> {
+  progress(`length: one ${plan.lengthTurns}-turn run (${profile.name})`);
+  const brain = lengthBrain(plan.lengthTurns);
+  const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: brain.brain });
+  const taskQueue = `bench-length-${profile.name}`;
+  const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: 100, tuning: profile.tuning });
+  try {
+    await worker.ready;
+    results.length = await measureLength({
+      client: stack.client, runner: await stack.runner(taskQueue), brain, agent: longrun1kAgent, baseURL: fake.url, turns: plan.lengthTurns, timeLimitMs: 600_000,
+    });
+    for (const line of describeLength(results.length)) progress(line);
+  } finally {
+    await worker.stop();
+    await fake.close();
+  }
+}
+
+function reportOverhead(): void {
+  const profiles = [...results.overhead.keys()];
+  if (!profiles.length) return;
+  const rs = profiles.map((p) => results.overhead.get(p)!);
+  out.line(`### 1. Overhead per turn`);
+  out.line();
+  out.line(
+    `${plan.overheadTurns}-turn scripted conversation (each reply one \`echo\` tool_use, the last one end_turn), model latency 0 ms, ` +
+      `${plan.overheadRuns} measured runs per side after 2 warm-up runs each, plain and durable runs alternating. Per-turn time = interval between ` +
+      `successive model requests at the fake API (\`performance.now()\` in its brain). Plain loop: the real Anthropic SDK (\`messages.stream().finalMessage()\`) ` +
+      `and the same \`echo\` handler in-process. Durable: the agentRun workflow on a worker process.`,
+  );
+  out.line();
+  const added = (r: OverheadResult, f: (x: number[]) => number) => f(r.durable) - f(r.plain);
+  out.table(
+    ['per turn', ...profiles, 'target'],
+    [
+      ['durable, median / p95', ...rs.map((r) => `${ms(median(r.durable))} / ${ms(p95(r.durable))}`), ''],
+      ['plain loop, median / p95', ...rs.map((r) => `${ms(median(r.plain))} / ${ms(p95(r.plain))}`), ''],
+      ['**added by Temporal**, median / p95', ...rs.map((r) => `**${ms(added(r, median))}** / ${ms(added(r, p95))}`), `≤ ${OVERHEAD_TARGET_MS} ms median`],
+      ...rs.some((r) => r.noSearchAttributes)
+        ? [['durable without search-attribute upserts, median / p95', ...rs.map((r) => (r.noSearchAttributes ? `${ms(median(r.noSearchAttributes.durable))} / ${ms(p95(r.noSearchAttributes.durable))}` : '–')), '']]
+        : [],
+    ],
+  );
+  out.line(`Where a durable turn goes — medians (p95) from the server's history timestamps; the segments add up to the turn exactly:`);
+  out.line();
+  const keys = Object.keys(SEGMENT_LABELS) as (keyof TurnSegments)[];
+  out.table(
+    ['segment', ...profiles],
+    keys.map((k) => [SEGMENT_LABELS[k], ...rs.map((r) => `${ms(median(r.segments.map((x) => x[k])))} (${fmt(p95(r.segments.map((x) => x[k])), 1)})`)]),
+  );
+  out.line(
+    `Per turn: ${fmt(rs[0]!.eventsPerTurn, 0)} history events, ${fmt(rs[0]!.wftPerTurn, 0)} workflow tasks, 2 activities (callModel, runTool), ` +
+      `2 search-attribute upserts; worker↔server calls on the critical path: poll → complete workflow task (× 2, each completion also hands back the next activity eagerly) ` +
+      `and complete activity (× 2), plus ≥ 1 heartbeat per model call.`,
+  );
+  out.line();
+  out.table(
+    ['CPU per durable turn', ...profiles],
+    ['server', 'worker', 'bench', 'others'].map((k) => [k === 'bench' ? 'bench process (client + fake API)' : k === 'others' ? 'rest of the machine' : `${k} process`, ...rs.map((r) => ms(r.cpuPerTurn[k] ?? Number.NaN))]).concat(
+      rs.some((r) => r.noSearchAttributes)
+        ? [['server, runs without search-attribute upserts', ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.server ?? Number.NaN) : '–'))],
+           ['worker, runs without search-attribute upserts', ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.worker ?? Number.NaN) : '–'))]]
+        : [],
+    ),
+  );
+  out.line(`What the server does per durable turn (its own \`persistence_requests\` / \`visibility_persistence_requests\` counters; the dev server keeps everything in one SQLite database):`);
+  out.line();
+  persistenceTable('persistence calls per turn', profiles.map((p, i) => [p, rs[i]!.persistencePerTurn]));
+}
+
+/** A table of the server's persistence calls per turn, top operations, one column per result. */
+function persistenceTable(title: string, columns: [string, Map<string, number>][]): void {
+  const ops = new Map<string, number>();
+  for (const [, m] of columns) for (const [op, n] of m) ops.set(op, Math.max(ops.get(op) ?? 0, n));
+  const top = [...ops].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([op]) => op);
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  out.table(
+    [title, ...columns.map(([name]) => name)],
+    [...top.map((op) => [op, ...columns.map(([, m]) => fmt(m.get(op) ?? 0, 2))]), ['**all persistence calls**', ...columns.map(([, m]) => `**${fmt(total(m), 1)}**`)]],
+  );
+}
+
+function reportLength(): void {
+  const r = results.length;
+  if (!r) return;
+  out.line(`### 2. Length: one ${r.turns}-turn run`);
+  out.line();
+  out.line(
+    `Agent \`longrun-1k\` (bench/agents.ts: \`longrun\` with a 1 MB conversation budget), \`blob\` tool outputs of ${BLOB_BYTES} bytes, model latency 0 ms, profile tuned. ` +
+      `Turn k = request k → request k+1.`,
+  );
+  out.line();
+  const ratio = mean(r.last10) / mean(r.first10);
+  const slowest = Math.max(...r.all);
+  out.table(
+    ['figure', 'measured', 'target'],
+    [
+      ['turns 1–10, mean (median)', `${ms(mean(r.first10))} (${ms(median(r.first10))})`, ''],
+      [`turns ${r.turns / 2 - 4}–${r.turns / 2 + 5}, mean (median)`, `${ms(mean(r.middle10))} (${ms(median(r.middle10))})`, ''],
+      [`last 10 turns, mean (median)`, `${ms(mean(r.last10))} (${ms(median(r.last10))})`, ''],
+      ['**last 10 / first 10**: means (medians)', `**${fmt(ratio, 2)}×** (${fmt(median(r.last10) / median(r.first10), 2)}×)`, `≤ ${LENGTH_TARGET}×`],
+      ['all turns: median / p99 / slowest', `${ms(median(r.all))} / ${ms(quantile(r.all, 0.99))} / ${ms(slowest)} (turn ${r.all.indexOf(slowest) + 1})`, ''],
+      ['plain loop, 10 turns from scratch / 10 turns continuing the final conversation', `${ms(mean(r.plainFirst10))} / ${ms(mean(r.plainLast10))} (${fmt(mean(r.plainLast10) / mean(r.plainFirst10), 2)}×)`, ''],
+      ['added by Temporal per turn: first 10 / last 10', `${ms(mean(r.first10) - mean(r.plainFirst10))} / ${ms(mean(r.last10) - mean(r.plainLast10))}`, ''],
+      ['request body (whole JSON): first / middle / last', `${fmt(r.requestBytes.first / 1024, 1)} KB / ${fmt(r.requestBytes.middle / 1024, 0)} KB / ${fmt(r.requestBytes.last / 1024, 0)} KB`, ''],
+      ['old tool results elided by the context policy', String(r.elided), ''],
+      ['executions (continue-as-new)', String(r.executions), ''],
+      ['history bytes per turn (Σ historySizeBytes of the chain / turns)', `${fmt(r.historyBytes / r.turns / 1024, 1)} KB (${fmt(r.historyBytes / 2 ** 20, 1)} MB in all)`, ''],
+      ['largest execution', `${fmt(r.maxExecutionBytes / 2 ** 20, 2)} MB, ${r.maxExecutionEvents} events`, ''],
+      ['wall time', `${s(r.wallMs, 1)} (${ms(r.wallMs / r.turns)} per turn)`, ''],
+    ],
+  );
+}
+
+function reportConcurrency(): void {
+  if (!results.concurrency.size) return;
+  out.line(`### 3. Concurrency`);
+  out.line();
+  out.line(
+    `N runs × ${CONC_TURNS} turns, model latency ${CONC_LATENCY_MS} ms (ideal per run ${CONC_TURNS} × ${CONC_LATENCY_MS} ms + ~0 ms tool = ${s(IDEAL_MS, 1)}), ` +
+      `one worker process per level (AGENT_RUNNER_MAX_ACTIVITIES = max(100, N)), runs started 50 at a time after 10 warm-up runs. ` +
+      `Makespan = first start call → last result. RSS: /proc/<pid>/status VmRSS sampled every 200 ms (max) and VmHWM. CPU: /proc/<pid>/stat during the level.`,
+  );
+  out.line();
+  const rows: string[][] = [];
+  for (const [name, list] of results.concurrency) {
+    for (const r of list) {
+      const cpu = (k: string) => fmt((r.cpu[k] ?? 0) / 1000, 1);
+      rows.push([
+        name, String(r.runs), s(r.startPhaseMs),
+        r.timedOut ? 'timed out' : s(r.makespanMs, 1),
+        r.timedOut ? '–' : `${fmt(r.makespanMs / IDEAL_MS, 1)}×`,
+        r.timedOut ? '–' : fmt(r.turnsPerSecond, 0),
+        r.timedOut ? '–' : `${s(median(r.runMs), 1)} / ${s(p95(r.runMs), 1)}`,
+        `${MB(r.peakRss)} (${MB(r.hwm)})`,
+        `${cpu('server')} / ${cpu('worker')} / ${cpu('bench')} / ${cpu('others')}`,
+        `${r.completed}/${r.runs}`,
+      ]);
+    }
+  }
+  out.table(['profile', 'runs', 'start phase', 'makespan', 'vs ideal', 'turns/s', 'run latency p50 / p95', 'worker peak RSS (VmHWM)', 'CPU s: server / worker / bench / rest', 'completed'], rows);
+  out.line(`Targets: ${Math.max(...plan.levels)} runs within ${CONC_TARGET}× of the ideal, worker RSS under 1 GB.`);
+  out.line();
+  const top = Math.max(...plan.levels);
+  const cols: [string, Map<string, number>][] = [];
+  for (const [name, list] of results.concurrency) {
+    const r = list.find((x) => x.runs === top);
+    if (r && !r.timedOut) cols.push([`${name}, ${top} runs`, r.persistencePerTurn]);
+  }
+  if (cols.length) persistenceTable('server persistence calls per turn', cols);
+}
+
+function reportRecovery(): void {
+  if (!results.cancel && !results.crash) return;
+  out.line(`### 4. Cancel latency and crash recovery`);
+  out.line();
+  const rows: string[][] = [];
+  const c = results.cancel;
+  if (c && 'error' in c) rows.push(['cancel', `did not run: ${c.error}`, '']);
+  else if (c) {
+    rows.push([`cancel signal → run closed (measureCancelLatency(${c.closed.length}))`, `median ${ms(median(c.closed), 0)}, p95 ${ms(p95(c.closed), 0)}, max ${ms(Math.max(...c.closed), 0)}`, 'README: median 24 ms, p95 53 ms']);
+    rows.push(['cancel signal → model HTTP stream aborted at the fake', `median ${ms(median(c.aborted), 0)}, p95 ${ms(p95(c.aborted), 0)}`, `≤ heartbeat throttle ${HEARTBEAT_THROTTLE_MS} ms`]);
+  }
+  const t = results.crash;
+  if (t) {
+    const rec = t.map((x) => x.recoveryMs);
+    rows.push([
+      `worker SIGKILLed mid-stream → retried model request at the fake (${t.length} trial${t.length > 1 ? 's' : ''}, baseline)`,
+      `${rec.map((x) => s(x)).join(', ')} (median ${s(median(rec))}); replacement worker ready after ${s(median(t.map((x) => x.replacementReadyMs)))}; ${t.filter((x) => x.completed).length}/${t.length} runs completed`,
+      `heartbeat timeout ${s(HEARTBEAT_TIMEOUT_MS, 0)} + retry ${RETRY_INITIAL_MS} ms + the server's timer and dispatch; README: 4.3 s`,
+    ]);
+  }
+  out.table(['figure', 'measured', 'bound / reference'], rows);
+}
+
+function reportSummary(): void {
+  const o = (p: string) => results.overhead.get(p);
+  const lastLevel = (p: string) => results.concurrency.get(p)?.at(-1);
+  const rows: string[][] = [];
+  const verdict = (ok: boolean, by?: string) => (ok ? 'met' : `**missed**${by ? ` (${by})` : ''}`);
+  const ob = o(BASELINE.name);
+  const ot = o(TUNED.name);
+  if (ob || ot) {
+    const a = (r: OverheadResult | undefined) => (r ? median(r.durable) - median(r.plain) : Number.NaN);
+    const best = a(ot ?? ob);
+    rows.push(['overhead added per turn (median)', ms(a(ob)), ms(a(ot)), `≤ ${OVERHEAD_TARGET_MS} ms`, verdict(best <= OVERHEAD_TARGET_MS, `${fmt(best / OVERHEAD_TARGET_MS, 1)}× the target`)]);
+  }
+  const l = results.length;
+  if (l) {
+    const ratio = mean(l.last10) / mean(l.first10);
+    rows.push([
+      `length: last 10 / first 10 turns (${l.turns} turns), means (medians)`, '', `${fmt(ratio, 2)}× (${fmt(median(l.last10) / median(l.first10), 2)}×)`, `≤ ${LENGTH_TARGET}×`,
+      verdict(ratio <= LENGTH_TARGET, `by ${fmt((ratio / LENGTH_TARGET - 1) * 100, 0)} %`),
+    ]);
+    rows.push(['length: executions / history per turn', '', `${l.executions} / ${fmt(l.historyBytes / l.turns / 1024, 1)} KB`, '', '']);
+  }
+  const cb = lastLevel(BASELINE.name);
+  const ct = lastLevel(TUNED.name);
+  if (cb || ct) {
+    const ratio = (r: ConcurrencyResult | undefined) => (r && !r.timedOut ? r.makespanMs / IDEAL_MS : Number.NaN);
+    const n = (ct ?? cb)!.runs;
+    const best = ratio(ct ?? cb);
+    rows.push([`${n} concurrent runs: makespan / ideal`, `${fmt(ratio(cb), 1)}×`, `${fmt(ratio(ct), 1)}×`, `≤ ${CONC_TARGET}×`, verdict(best <= CONC_TARGET, `${fmt(best / CONC_TARGET, 0)}× over`)]);
+    rows.push([`${n} concurrent runs: turns/s`, fmt(cb?.turnsPerSecond ?? Number.NaN, 0), fmt(ct?.turnsPerSecond ?? Number.NaN, 0), '', '']);
+    const rss = (ct ?? cb)!.peakRss;
+    rows.push([`${n} concurrent runs: worker peak RSS`, cb ? MB(cb.peakRss) : '–', ct ? MB(ct.peakRss) : '–', '< 1 GB', verdict(rss < RSS_TARGET)]);
+  }
+  const c = results.cancel;
+  if (c && !('error' in c)) rows.push(['cancel → run closed (median)', ms(median(c.closed), 0), '', 'README 24 ms', '']);
+  if (results.crash) rows.push(['crash → retried model call (median)', s(median(results.crash.map((x) => x.recoveryMs))), '', `≈ ${s(HEARTBEAT_TIMEOUT_MS, 0)} heartbeat timeout + ~1 s`, '']);
+  out.line(`### Summary`);
+  out.line();
+  out.table(['figure', 'baseline', 'tuned', 'target', 'verdict'], rows);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const env = environment();
+  out.line(`Command: \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only=${only.join(',')}` : ''}\` (${quick ? 'reduced' : 'full'} run)`);
+  out.line();
+  for (const [k, v] of Object.entries(env)) out.line(`- ${k}: ${v}`);
+  out.line(`- payload codecs: AGENT_RUNNER_COMPRESSION=${process.env.AGENT_RUNNER_COMPRESSION ?? '(unset: the project default)'}`);
+  out.line(`- profiles: ${[BASELINE, SERVER_TUNED, TUNED].map((p) => `**${p.name}** = ${p.what}`).join('; ')}`);
+  out.line();
+
+  progress('bundling the workflows once for every worker process');
+  const bundle = await buildBundle();
+  try {
+    if (wants('overhead') || wants('recovery')) {
+      await withStack('stock', async (stack) => {
+        if (wants('overhead')) await overhead(stack, BASELINE, bundle.path, false);
+        if (wants('recovery')) {
+          progress(`crash recovery: ${plan.crashTrials} trial(s)`);
+          results.crash = await measureCrashRecovery({
+            runner: await stack.runner('bench-crash'),
+            worker: { address: stack.server.address, taskQueue: 'bench-crash', bundlePath: bundle.path, maxActivities: 100 },
+            trials: plan.crashTrials,
+          });
+        }
+      });
+    }
+    if (wants('overhead')) await withStack('tuned', (stack) => overhead(stack, TUNED, bundle.path, true));
+    if (wants('length')) await withStack('tuned', (stack) => length(stack, TUNED, bundle.path));
+    if (wants('concurrency')) for (const p of plan.concurrencyProfiles) await concurrency(p, bundle.path);
+    if (wants('recovery')) {
+      progress(`cancel latency: measureCancelLatency(${plan.cancelRuns}) (its own dev server and in-process worker)`);
+      // cancel-latency.ts builds its client without the payload codecs, so it can read results
+      // only when payloads are not compressed: measure it with compression off (a cancel moves
+      // no large payloads, so the figure does not depend on it).
+      const saved = process.env.AGENT_RUNNER_COMPRESSION;
+      process.env.AGENT_RUNNER_COMPRESSION = 'off';
+      try {
+        results.cancel = await measureCancelLatency(plan.cancelRuns);
+      } catch (e) {
+        results.cancel = { error: (e as Error).message.split('\n')[0] ?? 'unknown error' };
+      } finally {
+        if (saved === undefined) delete process.env.AGENT_RUNNER_COMPRESSION;
+        else process.env.AGENT_RUNNER_COMPRESSION = saved;
+      }
+    }
+  } finally {
+    bundle.remove();
+  }
+
+  reportSummary();
+  reportOverhead();
+  reportLength();
+  reportConcurrency();
+  reportRecovery();
+  out.line(`Bench wall time: ${s(performance.now() - started, 0)}.`);
+  // A partial run (--only) must not replace a whole run's figures.
+  if (only) progress('--only: BENCHMARKS.md left unchanged');
+  else {
+    writeRegion(quick ? 'quick' : 'full', out.lines.join('\n'));
+    progress(`results written to BENCHMARKS.md (${quick ? 'quick' : 'full'} section)`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,97 @@
+/**
+ * The bench's world: one real Temporal dev server (with the server flags of a profile), a client
+ * and an AgentRunner on it, and the workflow bundle built once for every worker process.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataConverter } from '../client/codecs.js';
+import { AgentRunner } from '../client/runner.js';
+import { freePort, startDevServer, type DevServer } from '../scripts/dev-server.js';
+import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+
+/** The key the fake Messages API expects from the workers. */
+export const BENCH_API_KEY = 'sk-ant-bench-not-a-real-key';
+
+/** A dev server with a client on it. */
+export interface Stack {
+  server: DevServer;
+  connection: Connection;
+  client: Client;
+  /** A runner on `taskQueue`. */
+  runner(taskQueue: string): Promise<AgentRunner>;
+  /** The server's persistence calls so far, by operation (from its Prometheus endpoint). */
+  persistenceCalls(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/** Start a dev server with `extraArgs` (dynamic config) and connect a client. */
+export async function startStack(extraArgs: string[] = []): Promise<Stack> {
+  // The server's own metrics say what it does per turn (persistence calls), the measured cause
+  // behind its CPU time.
+  const metricsPort = await freePort();
+  // tuned: false — the stock dev server; the tuned profile passes its flags in extraArgs.
+  const server = await startDevServer({ uiPort: false, tuned: false, extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs] });
+  const connection = await Connection.connect({ address: server.address });
+  // The workers' payload codecs (client/codecs.ts, from the same environment), or results cannot be read.
+  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
+  return {
+    server,
+    connection,
+    client,
+    runner: (taskQueue) => AgentRunner.connect({ client, settings: { taskQueue } }),
+    async persistenceCalls() {
+      const read = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const calls = new Map<string, number>();
+        for (const line of text.split('\n')) {
+          const kind = line.startsWith('persistence_requests{') ? '' : line.startsWith('visibility_persistence_requests{') ? 'visibility ' : undefined;
+          const op = kind === undefined ? undefined : /operation="([^"]+)"/.exec(line)?.[1];
+          if (op) calls.set(kind + op, (calls.get(kind + op) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+        }
+        return calls;
+      };
+      // The server exports its counters periodically, not live: read until they stop moving.
+      let last = await read();
+      const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        const next = await read();
+        const moved = total(next) !== total(last);
+        last = next;
+        if (!moved && i >= 2) break;
+      }
+      return last;
+    },
+    async close() {
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+/** The workflow bundle, built once and written to a temp file every worker process loads. */
+export async function buildBundle(): Promise<{ path: string; remove(): void }> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  const dir = mkdtempSync(join(tmpdir(), 'agent-runner-bench-'));
+  const path = join(dir, 'workflow-bundle.js');
+  writeFileSync(path, code);
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // Also on Ctrl-C, when the caller's finally does not run.
+  process.on('exit', remove);
+  return {
+    path,
+    remove() {
+      process.off('exit', remove);
+      remove();
+    },
+  };
+}
+
+/** Calls per turn between two readings of the server's counters, biggest first. */
+export function perTurnCalls(before: Map<string, number>, after: Map<string, number>, turns: number): Map<string, number> {
+  const rows = [...after].map(([op, n]) => [op, (n - (before.get(op) ?? 0)) / turns] as const).filter(([, n]) => n > 0.005);
+  return new Map(rows.sort((a, b) => b[1] - a[1]));
+}

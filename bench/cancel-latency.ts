@@ -5,6 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { dataConverter } from '../client/codecs.js';
 import { AgentRunner } from '../client/runner.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { text } from '../test/fake-api/replies.js';
@@ -31,7 +32,7 @@ export async function measureCancelLatency(n = N): Promise<{ closed: number[]; a
     endpoint: { apiKey: 'bench', baseURL: fake.url }, shutdownGraceTime: '1s',
   });
   const connection = await Connection.connect({ address: server.address });
-  const runner = await AgentRunner.connect({ client: new Client({ connection }), settings: { taskQueue: 'bench-cancel' } });
+  const runner = await AgentRunner.connect({ client: new Client({ connection, dataConverter: dataConverter() }), settings: { taskQueue: 'bench-cancel' } });
   const closed: number[] = [];
   const aborted: number[] = [];
   try {

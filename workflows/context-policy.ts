@@ -5,7 +5,8 @@
  * Why tool results: in long agent runs they are most of the bytes, and the model has already
  * acted on the old ones. Every `tool_use` keeps its `tool_result` (same id, same `is_error`), so
  * the conversation stays valid for the API. The newest results (the last user message) are never
- * touched. Pure and deterministic: it runs inside the workflow.
+ * touched. When that is not enough (a long run accumulates turns), the oldest whole turns after the
+ * first user message are dropped, with a note. Pure and deterministic: it runs inside the workflow.
  */
 import type { MessageParam, ToolResultBlockParam } from './types.js';
 
@@ -50,7 +51,32 @@ export function fitConversation(
     });
     out[i] = { ...m, content };
   }
-  return { messages: out, elided, fits: size <= maxBytes };
+  // Still too big (each turn leaves its assistant blocks and a placeholder, so a long enough run
+  // outgrows any budget): drop the oldest whole turns after the first user message — an
+  // assistant message together with the user message of its tool results — never the last two.
+  let dropped = 0;
+  const noteRoom = 200; // the note below must fit too
+  while (size + noteRoom > maxBytes && out.length > 3) {
+    const assistant = out[1];
+    const next = out[2];
+    if (assistant?.role !== 'assistant') break;
+    const pair = next?.role === 'user' && Array.isArray(next.content) && next.content[0]?.type === 'tool_result' ? 2 : 1;
+    if (out.length - pair < 2) break;
+    size -= out.slice(1, 1 + pair).reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).length + 1, 0);
+    out.splice(1, pair);
+    dropped++;
+  }
+  if (dropped > 0) {
+    // Say so where the model will read it: after the results that now follow the first message.
+    const first = out[2] ?? out[1];
+    const note = { type: 'text' as const, text: `[agent-runner: ${dropped} earlier turn(s) were removed to keep the conversation within the context window.]` };
+    if (first?.role === 'user') {
+      const content = typeof first.content === 'string' ? [{ type: 'text' as const, text: first.content }] : first.content;
+      out[out.indexOf(first)] = { ...first, content: [...content, note] };
+      size += new TextEncoder().encode(JSON.stringify(note)).length + 1;
+    }
+  }
+  return { messages: out, elided: elided + dropped, fits: size <= maxBytes };
 }
 
 function isElided(b: ToolResultBlockParam): boolean {

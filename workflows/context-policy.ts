@@ -56,7 +56,9 @@ export function fitConversation(
   // assistant message together with the user message of its tool results — never the last two.
   let dropped = 0;
   const noteRoom = 200; // the note below must fit too
-  while (size + noteRoom > maxBytes && out.length > 3) {
+  // Only when eliding was not enough; then leave room for the note.
+  const mustDrop = size > maxBytes;
+  while (mustDrop && size + noteRoom > maxBytes && out.length > 3) {
     const assistant = out[1];
     const next = out[2];
     if (assistant?.role !== 'assistant') break;

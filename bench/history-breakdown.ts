@@ -51,7 +51,7 @@ interface Span {
 }
 
 /** Per-turn segments of one execution (turns that had exactly one tool call); also events per turn. */
-export async function turnBreakdown(client: Client, workflowId: string, runId?: string): Promise<{ turns: TurnSegments[]; eventsPerTurn: number; wftPerTurn: number }> {
+export async function turnBreakdown(client: Client, workflowId: string, runId?: string): Promise<{ turns: TurnSegments[]; eventsPerTurn: number; wftPerTurn: number; upsertsPerTurn: number }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const spans = new Map<number, Span>();
@@ -109,7 +109,8 @@ export async function turnBreakdown(client: Client, workflowId: string, runId?: 
   const lastModel = events.findLastIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
   const span = Math.max(1, models.length - 1);
   const wftCount = order.slice(order.indexOf(models[0]!), order.indexOf(models.at(-1)!)).filter((s) => s.kind === 'wft').length;
-  return { turns, eventsPerTurn: (lastModel - firstModel) / span, wftPerTurn: wftCount / span };
+  const upserts = events.slice(firstModel, lastModel).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  return { turns, eventsPerTurn: (lastModel - firstModel) / span, wftPerTurn: wftCount / span, upsertsPerTurn: upserts / span };
 }
 
 /** Total history bytes of a run's whole continue-as-new chain, with the size of each execution. */

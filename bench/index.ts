@@ -18,7 +18,7 @@ import { describeConcurrency, IDEAL_MS, measureConcurrency, CONC_LATENCY_MS, CON
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS, measureCrashRecovery, RETRY_INITIAL_MS, type CrashTrial } from './crash-recovery.js';
 import { SEGMENT_LABELS, type TurnSegments } from './history-breakdown.js';
 import { describeLength, lengthBrain, measureLength, BLOB_BYTES, type LengthResult } from './length.js';
-import { longrun1kAgent } from './agents.js';
+import { longrunAgent } from '../test/support/agents.js';
 import { measureOverhead, type OverheadResult } from './overhead.js';
 import { spawnBenchWorker } from './processes.js';
 import { BASELINE, SERVER_TUNED, TUNED, TUNED_SERVER_ARGS, type Profile } from './profiles.js';
@@ -48,6 +48,7 @@ const out = new Output();
 const ms = (x: number, d = 1) => `${fmt(x, d)} ms`;
 const s = (x: number, d = 2) => `${fmt(x / 1000, d)} s`;
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+const kb = (b: number | undefined) => (b === undefined ? 'default' : `${(b / 1024).toFixed(0)} KB`);
 
 interface Results {
   overhead: Map<string, OverheadResult>;
@@ -133,7 +134,7 @@ async function length(stack: Stack, profile: Profile, bundlePath: string): Promi
   try {
     await worker.ready;
     results.length = await measureLength({
-      client: stack.client, runner: await stack.runner(taskQueue), brain, agent: longrun1kAgent, baseURL: fake.url, turns: plan.lengthTurns, timeLimitMs: 600_000,
+      client: stack.client, runner: await stack.runner(taskQueue), brain, agent: longrunAgent, baseURL: fake.url, turns: plan.lengthTurns, timeLimitMs: 600_000,
     });
     for (const line of describeLength(results.length)) progress(line);
   } finally {
@@ -176,7 +177,7 @@ function reportOverhead(): void {
   );
   out.line(
     `Per turn: ${fmt(rs[0]!.eventsPerTurn, 0)} history events, ${fmt(rs[0]!.wftPerTurn, 0)} workflow tasks, 2 activities (callModel, runTool), ` +
-      `2 search-attribute upserts; worker↔server calls on the critical path: poll → complete workflow task (× 2, each completion also hands back the next activity eagerly) ` +
+      `${fmt(rs[0]!.upsertsPerTurn, 0)} search-attribute upsert(s); worker↔server calls on the critical path: poll → complete workflow task (× 2, each completion also hands back the next activity eagerly) ` +
       `and complete activity (× 2), plus ≥ 1 heartbeat per model call.`,
   );
   out.line();
@@ -212,7 +213,8 @@ function reportLength(): void {
   out.line(`### 2. Length: one ${r.turns}-turn run`);
   out.line();
   out.line(
-    `Agent \`longrun-1k\` (bench/agents.ts: \`longrun\` with a 1 MB conversation budget), \`blob\` tool outputs of ${BLOB_BYTES} bytes, model latency 0 ms, profile tuned. ` +
+    `Agent \`longrun\` (test/support/agents.ts: ${kb(longrunAgent.limits?.conversationMaxBytes)} conversation budget, continue-as-new at ${kb(longrunAgent.limits?.continueAsNewAtBytes)} of history), ` +
+      `\`blob\` tool outputs of ${BLOB_BYTES} bytes, model latency 0 ms, profile tuned. ` +
       `Turn k = request k → request k+1.`,
   );
   out.line();
@@ -225,6 +227,7 @@ function reportLength(): void {
       [`turns ${r.turns / 2 - 4}–${r.turns / 2 + 5}, mean (median)`, `${ms(mean(r.middle10))} (${ms(median(r.middle10))})`, ''],
       [`last 10 turns, mean (median)`, `${ms(mean(r.last10))} (${ms(median(r.last10))})`, ''],
       ['**last 10 / first 10**: means (medians)', `**${fmt(ratio, 2)}×** (${fmt(median(r.last10) / median(r.first10), 2)}×)`, `≤ ${LENGTH_TARGET}×`],
+      ['last 10 / middle 10', `${fmt(mean(r.last10) / mean(r.middle10), 2)}× (${fmt(median(r.last10) / median(r.middle10), 2)}×)`, ''],
       ['all turns: median / p99 / slowest', `${ms(median(r.all))} / ${ms(quantile(r.all, 0.99))} / ${ms(slowest)} (turn ${r.all.indexOf(slowest) + 1})`, ''],
       ['plain loop, 10 turns from scratch / 10 turns continuing the final conversation', `${ms(mean(r.plainFirst10))} / ${ms(mean(r.plainLast10))} (${fmt(mean(r.plainLast10) / mean(r.plainFirst10), 2)}×)`, ''],
       ['added by Temporal per turn: first 10 / last 10', `${ms(mean(r.first10) - mean(r.plainFirst10))} / ${ms(mean(r.last10) - mean(r.plainLast10))}`, ''],
@@ -370,18 +373,10 @@ async function main(): Promise<void> {
     if (wants('concurrency')) for (const p of plan.concurrencyProfiles) await concurrency(p, bundle.path);
     if (wants('recovery')) {
       progress(`cancel latency: measureCancelLatency(${plan.cancelRuns}) (its own dev server and in-process worker)`);
-      // cancel-latency.ts builds its client without the payload codecs, so it can read results
-      // only when payloads are not compressed: measure it with compression off (a cancel moves
-      // no large payloads, so the figure does not depend on it).
-      const saved = process.env.AGENT_RUNNER_COMPRESSION;
-      process.env.AGENT_RUNNER_COMPRESSION = 'off';
       try {
         results.cancel = await measureCancelLatency(plan.cancelRuns);
       } catch (e) {
         results.cancel = { error: (e as Error).message.split('\n')[0] ?? 'unknown error' };
-      } finally {
-        if (saved === undefined) delete process.env.AGENT_RUNNER_COMPRESSION;
-        else process.env.AGENT_RUNNER_COMPRESSION = saved;
       }
     }
   } finally {

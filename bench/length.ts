@@ -88,6 +88,7 @@ export async function measureLength(opts: {
   const mid = Math.floor(turns / 2);
   const chain = await chainHistory(opts.client, tag);
   // The plain loop on the same conversation sizes: from scratch, and continuing the final conversation.
+  await plainLoop(opts.baseURL, opts.agent, [{ role: 'user', content: benchPrompt(`plainhead-warm-${Date.now()}`, 11) }], 11); // JIT, keep-alive
   const headTag = `plainhead-${Date.now()}`;
   await plainLoop(opts.baseURL, opts.agent, [{ role: 'user', content: benchPrompt(headTag, 11) }], 11);
   const tailTag = `plaintail-${Date.now()}`;

@@ -27,6 +27,7 @@ export interface OverheadResult {
   segments: TurnSegments[];
   eventsPerTurn: number;
   wftPerTurn: number;
+  upsertsPerTurn: number;
   /** CPU ms per durable turn, by process (server, worker, bench). */
   cpuPerTurn: CpuPerTurn;
   /** The server's persistence calls per durable turn, by operation. */
@@ -119,7 +120,7 @@ export async function measureOverhead(opts: {
     await plainLoop(opts.baseURL, toolboxAgent, [{ role: 'user', content: benchPrompt(`${label}-warm-plain-${w}`, 10) }], 10);
     await durableRun(opts.runner, opts.client, opts.taskQueue, `${label}-warm-durable-${w}-${Date.now()}`, 10);
   }
-  const result: OverheadResult = { durable: [], plain: [], segments: [], eventsPerTurn: 0, wftPerTurn: 0, cpuPerTurn: {}, persistencePerTurn: new Map(), noSearchAttributes: undefined };
+  const result: OverheadResult = { durable: [], plain: [], segments: [], eventsPerTurn: 0, wftPerTurn: 0, upsertsPerTurn: 0, cpuPerTurn: {}, persistencePerTurn: new Map(), noSearchAttributes: undefined };
   const cpuTotals: Record<string, number> = {};
   const metered = async (fn: () => Promise<void>, into: Record<string, number>) => {
     const meter = cpuMeter(opts.pids);
@@ -139,6 +140,7 @@ export async function measureOverhead(opts: {
     result.segments.push(...b.turns);
     result.eventsPerTurn = b.eventsPerTurn;
     result.wftPerTurn = b.wftPerTurn;
+    result.upsertsPerTurn = b.upsertsPerTurn;
   }
   result.persistencePerTurn = perTurnCalls(callsBefore, await opts.persistenceCalls(), turns * opts.runs);
   for (let r = 0; opts.withoutSearchAttributes && r < opts.runs; r++) {

@@ -1,24 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * One real Temporal dev server for the whole run (global setup) and one prebuilt workflow bundle.
- * Two projects: `main` (`npm run test:main`) and `faults`, the fault-injection suite with real
- * worker processes, kills and restarts (`npm run test:faults`). `npm test` runs both.
+ * Three projects:
+ * - `unit` (`npm run test:unit`): no global set-up, no Temporal CLI — pure functions, activities in
+ *   Temporal's MockActivityEnvironment, and the workflow itself with stub activities on the
+ *   time-skipping test server (`test/support/time-skipping.ts`);
+ * - `main` (`npm run test:main`) and `faults` (`npm run test:faults`, real worker processes,
+ *   kills and restarts): one real Temporal dev server for the run (global set-up) and one
+ *   prebuilt workflow bundle.
+ * `npm test` runs all three.
  */
+const integration = {
+  globalSetup: ['test/support/global-setup.ts'],
+  // Each file starts its own worker(s) on its own task queue; two cores, so files run one by one.
+  fileParallelism: false,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   test: {
-    globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
-    // Each file starts its own worker(s) on its own task queue; two cores, so files run one by one.
-    fileParallelism: false,
     projects: [
       {
         extends: true,
-        test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/faults/**', '**/node_modules/**'], testTimeout: 60_000, hookTimeout: 120_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
       },
       {
         extends: true,
-        test: { name: 'faults', include: ['test/faults/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+        test: { ...integration, name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/unit/**', 'test/faults/**', '**/node_modules/**'], testTimeout: 60_000 },
+      },
+      {
+        extends: true,
+        test: { ...integration, name: 'faults', include: ['test/faults/**/*.test.ts'], testTimeout: 120_000 },
       },
     ],
   },

@@ -1,11 +1,12 @@
 /**
- * The activities a worker registers: `resolveAgent` (once per run), `callModel` (once per turn)
- * and `runTool` (once per `tool_use` block).
+ * The activities a worker registers (names and signatures: `contract/activities.ts`):
+ * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`).
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
-import { AgentRegistry, InvalidInputError } from '../agents/registry.js';
-import { FailureTypes, type RunConfig, type RunOverrides } from '../workflows/types.js';
+import type { AgentActivities, ResolveAgentInput } from '../contract/activities.js';
+import type { RunConfig } from '../contract/config.js';
+import { resolutionFailure } from '../contract/failures.js';
+import type { AgentRegistry } from '../agents/registry.js';
 import { createModelActivity } from './model.js';
 import { createToolActivity } from './tools.js';
 
@@ -20,7 +21,7 @@ export interface ModelEndpoint {
 }
 
 /** Build every activity over the agents this worker serves. */
-export function createActivities(opts: { registry: AgentRegistry; endpoint?: ModelEndpoint }) {
+export function createActivities(opts: { registry: AgentRegistry; endpoint?: ModelEndpoint }): AgentActivities {
   const { registry, endpoint = {} } = opts;
   // One client per model call, built when the call starts: a worker without a key still starts
   // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
@@ -35,22 +36,14 @@ export function createActivities(opts: { registry: AgentRegistry; endpoint?: Mod
       fetch: fetchImpl,
     });
   return {
-    /** Resolve the agent and the caller's overrides into the run's fixed configuration. */
-    async resolveAgent(input: { agent: string; overrides?: RunOverrides }): Promise<RunConfig> {
+    async resolveAgent(input: ResolveAgentInput): Promise<RunConfig> {
       try {
         return registry.resolve(input.agent, input.overrides ?? {});
       } catch (e) {
-        if (e instanceof InvalidInputError) {
-          const type = e.message.startsWith('unknown agent') ? FailureTypes.unknownAgent : FailureTypes.invalidInput;
-          throw ApplicationFailure.create({ type, message: e.message, nonRetryable: true });
-        }
-        throw e;
+        throw resolutionFailure(e);
       }
     },
     ...createModelActivity(getClient),
     ...createToolActivity(registry),
   };
 }
-
-/** The activity interface the workflow proxies (type only). */
-export type AgentActivities = ReturnType<typeof createActivities>;

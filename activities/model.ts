@@ -8,22 +8,8 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
-import type { Message, ModelCallInput } from '../workflows/types.js';
-import { toModelFailure } from './model-errors.js';
-
-/** What the model activity heartbeats while it works (shown by `agent-runner watch`). */
-export interface ModelProgress {
-  phase: 'waiting' | 'streaming';
-  /** Output tokens so far: exact once the API reports them, else estimated from streamed text. */
-  outputTokens: number;
-  events: number;
-}
-
-/** The model activity's result: the API's message, verbatim. */
-export interface ModelCallResult {
-  message: Message;
-}
-
+import type { ModelCallInput, ModelCallResult, ModelProgress } from '../contract/activities.js';
+import { modelFailure, ModelNotConfiguredError } from '../contract/failures.js';
 
 /** `fetch` whose response bodies call `onBytes` for every chunk received. */
 function tappedFetch(onBytes: () => void): typeof fetch {
@@ -58,7 +44,10 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
       try {
         // Any byte on the wire (an SSE ping too) proves the connection alive.
         const onBytes = () => ctx.heartbeat(progress);
-        const stream = getClient(tappedFetch(onBytes)).messages.stream(input.request, { signal: ctx.cancellationSignal });
+        const client = getClient(tappedFetch(onBytes));
+        // No credential of any kind: a configuration fact, known before any request is made.
+        if (!client.apiKey && !client.authToken && !client.credentials) throw new ModelNotConfiguredError();
+        const stream = client.messages.stream(input.request, { signal: ctx.cancellationSignal });
         stream.on('connect', () => {
           clearInterval(waiting);
           progress.phase = 'streaming';
@@ -85,7 +74,7 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         // Cancellation must be reported as cancellation (the SDK throws APIUserAbortError, which
         // Temporal would record as a failure): rethrow the signal's reason, a CancelledFailure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw toModelFailure(err);
+        throw modelFailure(err);
       } finally {
         clearInterval(waiting);
       }

@@ -10,14 +10,13 @@
  * - anything else: thrown, so Temporal retries it per the tool's policy. When the retries run out
  *   the workflow turns the failure into an `is_error` result and the run goes on.
  */
-import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
-import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
+import { ToolError } from '../agents/define.js';
 import type { AgentRegistry } from '../agents/registry.js';
-import type { ToolCallInput, ToolResultBlockParam } from '../workflows/types.js';
-
-/** Default size above which a tool result is truncated (UTF-8 bytes of its content). */
-export const MAX_TOOL_RESULT_BYTES = 100 * 1024;
+import type { ToolCallInput } from '../contract/activities.js';
+import { DEFAULT_LIMITS } from '../contract/config.js';
+import { toolFailure, ToolErrorText } from '../contract/failures.js';
+import type { ToolResultBlockParam } from '../contract/messages.js';
 
 /** Builds the `runTool` activity over a worker's agent registry. */
 export function createToolActivity(registry: AgentRegistry) {
@@ -32,9 +31,9 @@ export function createToolActivity(registry: AgentRegistry) {
         is_error: true,
       });
       const tool = registry.tool(input.agent, toolUse.name);
-      if (!tool) return fail(`Unknown tool "${toolUse.name}": this agent has no such tool.`);
+      if (!tool) return fail(ToolErrorText.unknownTool(toolUse.name, registry.toolNames(input.agent)));
       const checked = tool.validate(toolUse.input);
-      if (!checked.ok) return fail(`Invalid input for tool ${toolUse.name}: ${checked.problems}`);
+      if (!checked.ok) return fail(ToolErrorText.invalidInput(toolUse.name, checked.problems));
 
       const ctx = Context.current();
       const info = ctx.info;
@@ -57,14 +56,12 @@ export function createToolActivity(registry: AgentRegistry) {
         if (err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && 'content' in err)) {
           return fail((err as ToolError).content as ToolResultBlockParam['content']);
         }
-        const e = err instanceof Error ? err : new Error(String(err));
-        // Keep the handler's error class as the failure type so retry policies can name it.
-        throw ApplicationFailure.create({ type: e.name || 'Error', message: `${toolUse.name}: ${e.message}`, cause: e });
+        throw toolFailure(toolUse.name, err);
       } finally {
         clearInterval(beat);
       }
-      const content = toContent(output, input.maxResultBytes ?? MAX_TOOL_RESULT_BYTES);
-      if ('problem' in content) return fail(`Tool ${toolUse.name} ${content.problem}`);
+      const content = toContent(output, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);
+      if ('problem' in content) return fail(ToolErrorText.unserialisable(toolUse.name, content.problem));
       return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
     },
   };
@@ -80,9 +77,9 @@ function toContent(output: unknown, max: number): { value: ToolResultBlockParam[
     try {
       value = JSON.stringify(output);
     } catch (e) {
-      return { problem: `returned a value that is not JSON-serialisable (${(e as Error).message}).` };
+      return { problem: (e as Error).message };
     }
-    if (value === undefined) return { problem: `returned a value that is not JSON-serialisable (${typeof output}).` };
+    if (value === undefined) return { problem: typeof output };
   }
   return { value: truncate(value, max) };
 }

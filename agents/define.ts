@@ -1,16 +1,25 @@
 /**
  * The tool- and agent-definition API.
  *
- * A tool is a handler plus a schema (zod or JSON Schema). Input is validated before the handler
- * runs. A handler reports a business failure by throwing {@link ToolError}: the model gets an
- * `is_error` result and nothing is retried. Any other throw is an infrastructure failure, retried
- * per the tool's policy.
+ * One tool shape, as the Anthropic SDK's own runnable tools have it (`BetaRunnableTool`): the
+ * Messages API's tool object itself — `name`, `description`, `input_schema`, `strict`,
+ * `cache_control`, … sent to the API unchanged — plus `run`, `validate` and the tool's activity
+ * `policy`. {@link defineTool} takes the schema as `inputSchema` (a zod object schema or a JSON
+ * Schema), as the SDK's `betaZodTool` and `betaTool` helpers name it, and emits `input_schema`.
+ *
+ * Input is validated before the handler runs. A handler reports a business failure by throwing
+ * {@link ToolError}: the model gets an `is_error` result and nothing is retried. Any other throw
+ * is an infrastructure failure, retried per the tool's policy.
  */
-import type { Tool, ToolChoice, ThinkingConfigParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+// The SDK's root entry does not export ToolError; its package `exports` map publishes `./lib/*`
+// (only `./lib/internal/*` is closed), and this is the class the SDK's own tool runners and MCP
+// helper throw and catch. The one other public entry re-exporting it, `helpers/beta/toolsets`,
+// would load the beta browser toolsets into every worker.
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { RunLimits } from '../workflows/types.js';
 import { z } from 'zod';
+import { DEFAULT_TOOL_POLICY, type ModelPolicy, type RunLimits, type ToolPolicy } from '../contract/config.js';
+import type { ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
 
 export { ToolError };
 
@@ -23,7 +32,7 @@ export interface ToolContext {
   idempotencyKey: string;
   /** Aborted when the run is cancelled or the attempt times out. */
   signal: AbortSignal;
-  /** Tell Temporal the tool is alive (needed when the tool has a `heartbeatTimeout`). */
+  /** Tell Temporal the tool is alive (needed when the tool's policy has a `heartbeatTimeout`). */
   heartbeat(details?: unknown): void;
   /** 1 on the first attempt. */
   attempt: number;
@@ -37,73 +46,87 @@ export type ToolOutput = string | Exclude<ToolResultBlockParam['content'], strin
 /** A JSON Schema object of `type: "object"`, as the Messages API requires. */
 export type JsonObjectSchema = Tool['input_schema'];
 
-/** Retry policy of a tool (durations as Temporal strings, e.g. `'2s'`). */
-export interface ToolRetryOptions {
-  maximumAttempts?: number;
-  initialInterval?: string;
-  backoffCoefficient?: number;
-  maximumInterval?: string;
-}
+/** The outcome of checking a tool's input. */
+export type ToolInputCheck<I> = { ok: true; value: I } | { ok: false; problems: string };
 
-/** A tool as the worker holds it. Build one with {@link defineTool}. */
-export interface ToolDefinition<I = unknown> {
-  name: string;
-  description: string;
-  /** JSON Schema sent to the API. */
-  inputSchema: JsonObjectSchema;
-  /** Validates input before the handler runs; returns problems, one per line, or null. */
-  validate(input: unknown): { ok: true; value: I } | { ok: false; problems: string };
-  strict?: boolean;
-  cache_control?: Tool['cache_control'];
-  /** Start-to-close timeout of one attempt (default `'60s'`). */
-  timeout?: string;
-  heartbeatTimeout?: string;
-  retry?: ToolRetryOptions;
+/** A tool as workers hold it: the API's tool object plus how to run it. Build one with {@link defineTool}. */
+export interface AgentTool<I = unknown> extends Tool {
+  /** Checks input before the handler runs; problems are one line, by path. */
+  validate(input: unknown): ToolInputCheck<I>;
   run(input: I, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
+  /** Activity options of one call (default {@link DEFAULT_TOOL_POLICY}). */
+  policy: ToolPolicy;
 }
 
-interface ToolOptions {
+/** A tool's activity options, each defaulting to {@link DEFAULT_TOOL_POLICY}. */
+export interface ToolPolicyOptions {
+  /** Start-to-close timeout of one attempt, e.g. `'10s'`. */
+  timeout?: string;
+  /** For long tools that call `ctx.heartbeat()`: a tool silent this long is retried. */
+  heartbeatTimeout?: string;
+  retry?: Partial<ToolPolicy['retry']>;
+}
+
+/** The API fields a definition may set besides name, description and schema (sent unchanged). */
+type ApiToolFields = Omit<Tool, 'name' | 'description' | 'input_schema'>;
+
+interface ToolOptions extends ApiToolFields {
   name: string;
   description: string;
-  strict?: boolean;
-  cache_control?: Tool['cache_control'];
-  timeout?: string;
-  heartbeatTimeout?: string;
-  retry?: ToolRetryOptions;
+  policy?: ToolPolicyOptions;
 }
 
 /** Define a tool whose input is a zod object schema. */
 export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
-  def: ToolOptions & { input: S; run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
-): ToolDefinition<z.infer<S>>;
+  def: ToolOptions & { inputSchema: S; run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
+): AgentTool<z.infer<S>>;
 /** Define a tool whose input is described by a JSON Schema (validated with Ajv). */
 export function defineTool<I = Record<string, unknown>>(
   def: ToolOptions & { inputSchema: JsonObjectSchema; run(input: I, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
-): ToolDefinition<I>;
+): AgentTool<I>;
 export function defineTool(
-  def: ToolOptions & {
-    input?: z.ZodType;
-    inputSchema?: JsonObjectSchema;
-    run(input: unknown, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
-  },
-): ToolDefinition {
-  const { input, inputSchema, ...rest } = def;
-  if (input) {
+  def: ToolOptions & { inputSchema: z.ZodType | JsonObjectSchema; run(input: unknown, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
+): AgentTool {
+  const { inputSchema, policy, run, ...api } = def;
+  const resolved = toolPolicy(policy);
+  if (isZod(inputSchema)) {
     // `io: 'input'`: fields with defaults are optional to the model. Objects get
     // `additionalProperties: false` (zod strips unknown keys anyway), which `strict` tools require.
-    const { $schema: _ignored, ...schema } = closeObjects(z.toJSONSchema(input, { io: 'input' })) as Record<string, unknown>;
+    const { $schema: _ignored, ...schema } = closeObjects(z.toJSONSchema(inputSchema, { io: 'input' })) as Record<string, unknown>;
     return {
-      ...rest,
-      inputSchema: schema as JsonObjectSchema,
+      ...api,
+      input_schema: schema as JsonObjectSchema,
+      policy: resolved,
+      run,
       validate(value) {
-        const parsed = input.safeParse(value);
+        const parsed = inputSchema.safeParse(value);
         if (parsed.success) return { ok: true, value: parsed.data };
         return { ok: false, problems: formatZodIssues(parsed.error) };
       },
     };
   }
-  if (!inputSchema) throw new Error(`tool "${def.name}": give either \`input\` (zod) or \`inputSchema\` (JSON Schema)`);
-  return { ...rest, inputSchema, validate: jsonSchemaValidator(def.name, inputSchema) };
+  if (typeof inputSchema !== 'object' || inputSchema === null) {
+    throw new Error(`tool "${def.name}": inputSchema must be a zod object schema or a JSON Schema object`);
+  }
+  return { ...api, input_schema: inputSchema, policy: resolved, run, validate: jsonSchemaValidator(def.name, inputSchema) };
+}
+
+/** The API's tool object of an agent tool: everything but `run`, `validate` and `policy`. */
+export function apiTool(tool: AgentTool<unknown>): Tool {
+  const { run: _run, validate: _validate, policy: _policy, ...api } = tool;
+  return api;
+}
+
+function toolPolicy(o: ToolPolicyOptions = {}): ToolPolicy {
+  return {
+    timeout: o.timeout ?? DEFAULT_TOOL_POLICY.timeout,
+    ...(o.heartbeatTimeout && { heartbeatTimeout: o.heartbeatTimeout }),
+    retry: { ...DEFAULT_TOOL_POLICY.retry, ...o.retry },
+  };
+}
+
+function isZod(s: unknown): s is z.ZodType {
+  return typeof s === 'object' && s !== null && typeof (s as { safeParse?: unknown }).safeParse === 'function';
 }
 
 /** Set `additionalProperties: false` on every object schema that does not say otherwise. */
@@ -123,7 +146,7 @@ function formatZodIssues(error: z.ZodError): string {
 // Ajv is constructed lazily so agents defined only with zod never pay for it.
 let ajv: Ajv2020 | undefined;
 
-function jsonSchemaValidator(name: string, schema: JsonObjectSchema): ToolDefinition['validate'] {
+function jsonSchemaValidator(name: string, schema: JsonObjectSchema): AgentTool['validate'] {
   ajv ??= new Ajv2020({ strict: false, allErrors: true });
   let check;
   try {
@@ -140,20 +163,6 @@ function jsonSchemaValidator(name: string, schema: JsonObjectSchema): ToolDefini
   };
 }
 
-/** Activity options for the model call of an agent. */
-export interface ModelCallOptions {
-  /** Start-to-close timeout of one attempt (default `'10m'`). */
-  timeout?: string;
-  /** A stream with no bytes (events or pings) for this long is stalled: the attempt is retried (default `'30s'`). It also bounds how long a crashed worker's model call takes to be retried elsewhere. */
-  heartbeatTimeout?: string;
-  /** Default 10. */
-  maximumAttempts?: number;
-  /** Default `'1s'`. */
-  initialInterval?: string;
-  /** Default `'60s'`. */
-  maximumInterval?: string;
-}
-
 /** An agent: the model request it makes and the tools it may use. */
 export interface AgentDefinition {
   name: string;
@@ -161,15 +170,16 @@ export interface AgentDefinition {
   model: string;
   max_tokens: number;
   system?: string;
-  tools: ToolDefinition<unknown>[];
+  tools: AgentTool<unknown>[];
   tool_choice?: ToolChoice;
   thinking?: ThinkingConfigParam;
   temperature?: number;
   stop_sequences?: string[];
-  /** Default {@link DEFAULT_MAX_TURNS} (100). */
+  /** Default `DEFAULT_MAX_TURNS` (100). */
   maxTurns?: number;
-  modelCall?: ModelCallOptions;
-  /** Size limits (defaults: tool results 100 KB, conversation 1.2 MB, continue-as-new at 16 MB of history). */
+  /** Activity options of the model call, each defaulting to `DEFAULT_MODEL_POLICY`. */
+  modelCall?: Partial<ModelPolicy>;
+  /** Size limits, each defaulting to `DEFAULT_LIMITS` (tool results 100 KB, conversation 1.2 MB, continue-as-new at 16 MB of history). */
   limits?: Partial<RunLimits>;
 }
 

@@ -5,12 +5,12 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { dataConverter } from '../client/codecs.js';
+import { dataConverter } from '../connection/codecs.js';
 import { AgentRunner } from '../client/runner.js';
 import { startDevServer } from '../scripts/dev-server.js';
-import { text } from '../test/fake-api/replies.js';
-import { FakeMessagesApi } from '../test/fake-api/server.js';
-import { toolboxAgent } from '../test/support/agents.js';
+import { text } from '../devtools/fake-api/replies.js';
+import { FakeMessagesApi } from '../devtools/fake-api/server.js';
+import { toolboxAgent } from './agents.js';
 import { createAgentWorker } from '../worker/create-worker.js';
 
 const N = Number(process.argv[2] ?? 20);

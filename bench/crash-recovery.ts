@@ -1,19 +1,19 @@
 /**
  * Crash recovery: a worker process is SIGKILLed while a model reply streams; a new worker process
  * is started at once. Measured: kill → the retried model request arriving at the fake API. The
- * toolbox agent's model call has a 3 s heartbeat timeout (test/support/agents.ts), so the retry
+ * toolbox agent's model call has a 3 s heartbeat timeout (bench/agents.ts, devtools/agents.ts), so the retry
  * can only be dispatched once the server has seen no heartbeat for 3 s.
  */
-import { FakeMessagesApi } from '../test/fake-api/server.js';
-import { text } from '../test/fake-api/replies.js';
-import type { FakeReply, RecordedRequest } from '../test/fake-api/server.js';
+import { FakeMessagesApi } from '../devtools/fake-api/server.js';
+import { text } from '../devtools/fake-api/replies.js';
+import type { FakeReply, RecordedRequest } from '../devtools/fake-api/server.js';
 import type { AgentRunner } from '../client/runner.js';
 import { spawnBenchWorker, type WorkerSpec } from './processes.js';
 import { BENCH_API_KEY } from './stack.js';
 import { sleep } from './stats.js';
 import { benchPrompt, requestTag } from './timed-brain.js';
 
-/** The toolbox agent's model heartbeat timeout and first retry interval (test/support/agents.ts). */
+/** The toolbox agent's model heartbeat timeout and first retry interval (bench/agents.ts, devtools/agents.ts). */
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
 export const RETRY_INITIAL_MS = 100;
 /** Workers send heartbeats at most this often (worker/create-worker.ts), so the last one recorded may be this old at the kill. */

@@ -12,13 +12,13 @@
  * The bench's own process runs no Temporal worker (workers are separate processes), so the
  * Runtime is installed only by measureCancelLatency, which needs it first.
  */
-import { FakeMessagesApi } from '../test/fake-api/server.js';
+import { FakeMessagesApi } from '../devtools/fake-api/server.js';
 import { measureCancelLatency } from './cancel-latency.js';
 import { describeConcurrency, IDEAL_MS, measureConcurrency, CONC_LATENCY_MS, CONC_TURNS, type ConcurrencyResult } from './concurrency.js';
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS, measureCrashRecovery, RETRY_INITIAL_MS, type CrashTrial } from './crash-recovery.js';
 import { SEGMENT_LABELS, type TurnSegments } from './history-breakdown.js';
 import { describeLength, lengthBrain, measureLength, BLOB_BYTES, type LengthResult } from './length.js';
-import { longrunAgent } from '../test/support/agents.js';
+import { longrunAgent } from './agents.js';
 import { measureOverhead, type OverheadResult } from './overhead.js';
 import { spawnBenchWorker } from './processes.js';
 import { BASELINE, SERVER_TUNED, TUNED, TUNED_SERVER_ARGS, type Profile } from './profiles.js';
@@ -213,7 +213,7 @@ function reportLength(): void {
   out.line(`### 2. Length: one ${r.turns}-turn run`);
   out.line();
   out.line(
-    `Agent \`longrun\` (test/support/agents.ts: ${kb(longrunAgent.limits?.conversationMaxBytes)} conversation budget, continue-as-new at ${kb(longrunAgent.limits?.continueAsNewAtBytes)} of history), ` +
+    `Agent \`longrun\` (bench/agents.ts: ${kb(longrunAgent.limits?.conversationMaxBytes)} conversation budget, continue-as-new at ${kb(longrunAgent.limits?.continueAsNewAtBytes)} of history), ` +
       `\`blob\` tool outputs of ${BLOB_BYTES} bytes, model latency 0 ms, profile tuned. ` +
       `Turn k = request k → request k+1.`,
   );

@@ -6,8 +6,8 @@
 import type { Client } from '@temporalio/client';
 import type { AgentDefinition } from '../agents/define.js';
 import type { AgentRunner } from '../client/runner.js';
-import { longRunBrain } from '../test/fake-api/long-run-brain.js';
-import type { MessageParam } from '../workflows/types.js';
+import { longRunBrain } from '../devtools/fake-api/long-run-brain.js';
+import type { MessageParam } from '../contract/messages.js';
 import { chainHistory } from './history-breakdown.js';
 import { plainLoop } from './overhead.js';
 import { gaps, mean, median } from './stats.js';

@@ -8,9 +8,10 @@ import type { MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resou
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
 import type { AgentRunner } from '../client/runner.js';
-import { toolboxAgent } from '../test/support/agents.js';
+import { toolboxAgent } from './agents.js';
 import type { Client } from '@temporalio/client';
-import { AGENT_WORKFLOW_TYPE, type RunInput, type RunResult } from '../workflows/types.js';
+import type { RunInput, RunResult } from '../contract/run.js';
+import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
 import { turnBreakdown, type TurnSegments } from './history-breakdown.js';
 import { cpuMeter } from './processes.js';
 import { BENCH_API_KEY, perTurnCalls } from './stack.js';

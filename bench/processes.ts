@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SHIPPED_WORKER = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 /** The bench's worker entry: the same wiring plus WorkerOptions from BENCH_WORKER_OPTIONS. */
 export const BENCH_WORKER = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
-const TEST_AGENTS = fileURLToPath(new URL('../test/support/agents.ts', import.meta.url));
+const BENCH_AGENTS = fileURLToPath(new URL('./agents.ts', import.meta.url));
 
 /** A worker process started by the bench. */
 export interface BenchWorker {
@@ -42,7 +42,7 @@ export interface WorkerSpec {
   nodeArgs?: string[];
 }
 
-/** Start a worker process serving the test agents (toolbox with `echo`, longrun with `blob`, triage). */
+/** Start a worker process serving the bench agents (bench/agents.ts). */
 export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
   const entry = spec.entry ?? (spec.tuning ? BENCH_WORKER : SHIPPED_WORKER);
   const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', entry], {
@@ -52,7 +52,7 @@ export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
       HOME: process.env.HOME,
       TEMPORAL_ADDRESS: spec.address,
       AGENT_RUNNER_TASK_QUEUE: spec.taskQueue,
-      AGENT_RUNNER_AGENTS: TEST_AGENTS,
+      AGENT_RUNNER_AGENTS: BENCH_AGENTS,
       AGENT_RUNNER_WORKFLOW_BUNDLE: spec.bundlePath,
       AGENT_RUNNER_MAX_ACTIVITIES: String(spec.maxActivities),
       AGENT_RUNNER_SHUTDOWN_GRACE: '1s',

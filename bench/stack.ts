@@ -7,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataConverter } from '../client/codecs.js';
+import { dataConverter } from '../connection/codecs.js';
 import { AgentRunner } from '../client/runner.js';
 import { freePort, startDevServer, type DevServer } from '../scripts/dev-server.js';
 import { WORKFLOWS_PATH } from '../worker/create-worker.js';

@@ -6,8 +6,8 @@
  * `receivedAt` is whole milliseconds).
  */
 import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages';
-import { text, toolUses } from '../test/fake-api/replies.js';
-import type { FakeReply, RecordedRequest } from '../test/fake-api/server.js';
+import { text, toolUses } from '../devtools/fake-api/replies.js';
+import type { FakeReply, RecordedRequest } from '../devtools/fake-api/server.js';
 
 /** The prompt of a scripted bench run. */
 export function benchPrompt(tag: string, turns: number): string {

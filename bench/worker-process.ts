@@ -10,7 +10,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { loadAgents } from '../agents/catalog.js';
-import { runnerSettings } from '../client/settings.js';
+import { runnerSettings } from '../connection/settings.js';
 import { workerConfig } from '../worker/config.js';
 import { createAgentWorker } from '../worker/create-worker.js';
 

@@ -6,14 +6,13 @@
  * exactly one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { loadAgents } from '../agents/catalog.js';
-import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from './codec-server.js';
-import { codecSettingsFromEnv, payloadCodecs } from './codecs.js';
+import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from '../connection/codec-server.js';
+import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
+import type { RunResult } from '../contract/run.js';
+import { stateQuery } from '../contract/workflow.js';
 import { clip, summaryLines, transcriptLines } from './format.js';
 import { AgentRunner, RunnerError, type ListFilter, type RunHandle } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
-import { stateQuery } from '../workflows/definitions.js';
-import type { RunResult } from '../workflows/types.js';
 
 const USAGE = `usage:
   agent-runner start <agent> "<prompt>" [--id <workflowId>] [--wait] [--json]
@@ -26,7 +25,6 @@ const USAGE = `usage:
 
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
              AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
-             AGENT_RUNNER_AGENTS (module whose \`agents\` export the workers serve; default agents/index.ts),
              AGENT_RUNNER_COMPRESSION (on), AGENT_RUNNER_ENCRYPTION_KEY[_ID] (payload codecs),
              AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN (codec server)`;
 
@@ -45,11 +43,6 @@ const defaultIO: CliIO = {
   err: (s) => console.error(s),
   ...(process.stdout.isTTY && { progress: (s: string) => process.stdout.write(`\r\x1b[K${s}`) }),
 };
-
-/** Names of the agents the workers serve, from AGENT_RUNNER_AGENTS or the project's agents/. */
-async function knownAgents(): Promise<string[]> {
-  return (await loadAgents()).map((a) => a.name);
-}
 
 /** Run the CLI with these arguments; resolves to the process exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
@@ -93,8 +86,6 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       case 'start': {
         const [agent, prompt, ...extra] = rest;
         if (!agent || prompt === undefined || extra.length) throw new UsageError('start takes <agent> "<prompt>"');
-        const known = await knownAgents();
-        if (!known.includes(agent)) throw new RunnerError(`unknown agent "${agent}": the workers serve ${known.map((n) => `"${n}"`).join(', ')}`);
         const run = await (await connect()).start(agent, prompt, values.id ? { workflowId: values.id } : {});
         if (!values.wait) {
           io.out(values.json ? JSON.stringify({ workflowId: run.workflowId, url: run.url }) : `started ${run.workflowId}\n${run.url}`);

@@ -1,5 +1,6 @@
 /** Human-readable rendering of runs for the CLI and the demo (plain lines, no colours). */
-import type { MessageParam, RunResult, ToolResultBlockParam } from '../workflows/types.js';
+import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js';
+import type { RunResult } from '../contract/run.js';
 
 const INDENT = '    ';
 

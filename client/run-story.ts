@@ -6,8 +6,9 @@
 import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { ModelCallResult } from '../activities/model.js';
-import type { RunInput, RunResult, ToolCallInput, ToolResultBlockParam } from '../workflows/types.js';
+import { ActivityNames, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
+import type { ToolResultBlockParam } from '../contract/messages.js';
+import type { RunInput, RunResult } from '../contract/run.js';
 import { clip } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -86,7 +87,7 @@ export class RunStory {
     const failed = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
     if (failed) {
       const p = this.take(failed.scheduledEventId);
-      if (!p || p.type === 'resolveAgent') return [];
+      if (!p || p.type === ActivityNames.resolveAgent) return [];
       const why = clip(failed.failure?.cause?.message || failed.failure?.message || 'failed', 200);
       return [`${I}✗ ${this.what(p)} failed after ${p.attempt} attempt(s) (${this.took(p, at)}): ${why}`];
     }
@@ -118,11 +119,11 @@ export class RunStory {
   }
 
   private what(p: Pending): string {
-    if (p.type === 'runTool') {
+    if (p.type === ActivityNames.runTool) {
       const t = (p.input as ToolCallInput).toolUse;
       return `tool ${t.name} ${clip(JSON.stringify(t.input), 120)}`;
     }
-    if (p.type === 'callModel') return `model call (turn ${(p.input as { turn: number }).turn})`;
+    if (p.type === ActivityNames.callModel) return `model call (turn ${(p.input as { turn: number }).turn})`;
     return p.type;
   }
 
@@ -133,7 +134,7 @@ export class RunStory {
 
   private completedLines(p: Pending, value: unknown, at: number): string[] {
     const stats = `${this.took(p, at)}, ${p.attempt} attempt${p.attempt === 1 ? '' : 's'}`;
-    if (p.type === 'callModel') {
+    if (p.type === ActivityNames.callModel) {
       const m = (value as ModelCallResult).message;
       const turn = (p.input as { turn: number }).turn;
       const out = [`── turn ${turn} · ${m.model} · ${m.stop_reason} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`];
@@ -144,7 +145,7 @@ export class RunStory {
       }
       return out;
     }
-    if (p.type === 'runTool') {
+    if (p.type === ActivityNames.runTool) {
       const r = value as ToolResultBlockParam;
       const mark = r.is_error ? `✗ error: ${clip(blockText(r.content), 240)}` : `← ${clip(blockText(r.content), 240)}`;
       return [`${I}→ ${this.what(p)} (${stats})`, `${I}  ${mark}`];

@@ -22,20 +22,13 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { runInputProblem } from '../workflows/run-input.js';
-import { cancelSignal, stateQuery } from '../workflows/definitions.js';
-import {
-  AGENT_WORKFLOW_TYPE,
-  type RunState,
-  emptyUsage,
-  type MessageParam,
-  type RunInput,
-  type RunOverrides,
-  type RunResult,
-} from '../workflows/types.js';
-import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../workflows/search-attributes.js';
-import { dataConverter } from './codecs.js';
-import { runnerSettings, runUrl, type RunnerSettings } from './settings.js';
+import { dataConverter } from '../connection/codecs.js';
+import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
+import type { MessageParam } from '../contract/messages.js';
+import { emptyUsage, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
+import { runInputProblem } from '../contract/run-input.js';
+import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
+import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
 
 /** A user-facing error with a one-line message that says what to do. */
 export class RunnerError extends Error {
@@ -50,9 +43,6 @@ export interface StartOptions {
 }
 
 const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
-
-/** Temporal rejects payloads over 2 MB (its default blob size limit); keep a margin for encoding. */
-const MAX_INPUT_BYTES = 2 * 1000 * 1000 - 64 * 1024;
 
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
@@ -183,12 +173,6 @@ export class AgentRunner {
     };
     const problem = runInputProblem(input);
     if (problem) throw new RunnerError(problem);
-    const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
-    if (bytes > MAX_INPUT_BYTES) {
-      throw new RunnerError(
-        `the run's input is ${bytes} bytes, over Temporal's payload limit (${MAX_INPUT_BYTES} bytes): shorten the prompt, or give the agent a tool that fetches large data`,
-      );
-    }
     const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
     const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
     try {

@@ -4,7 +4,7 @@
  * itself; elsewhere it is printed as plain lines, at most one every few seconds.
  */
 import type { temporal } from '@temporalio/proto';
-import type { ModelProgress } from '../activities/model.js';
+import { ActivityNames, type ModelProgress } from '../contract/activities.js';
 import type { RunHandle } from './runner.js';
 import { decodePayloads, RunStory } from './run-story.js';
 
@@ -68,7 +68,7 @@ function startProgress(run: RunHandle, out: WatchOutput): () => void {
     void (async () => {
       try {
         const d = await run.temporal.describe();
-        const model = (d.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'callModel');
+        const model = (d.raw.pendingActivities ?? []).find((a) => a.activityType?.name === ActivityNames.callModel);
         if (!model) return;
         const [p] = (await decodePayloads(run.client.options.loadedDataConverter, model.heartbeatDetails)) as [ModelProgress | undefined];
         const attempt = model.attempt && model.attempt > 1 ? ` (attempt ${model.attempt})` : '';

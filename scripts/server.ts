@@ -5,9 +5,9 @@
  * (AGENT_RUNNER_CODEC_PORT) so the UI shows compressed/encrypted payloads decoded. Ctrl-C stops it.
  */
 import { fileURLToPath } from 'node:url';
-import { runnerSettings } from '../client/settings.js';
-import { startCodecServer } from '../client/codec-server.js';
-import { codecSettingsFromEnv, payloadCodecs } from '../client/codecs.js';
+import { runnerSettings } from '../connection/settings.js';
+import { startCodecServer } from '../connection/codec-server.js';
+import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
 import { startDevServer, temporalAnswers } from './dev-server.js';
 
 const DB_FILE = fileURLToPath(new URL('../.temporal/dev.db', import.meta.url));

@@ -5,8 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toolResults as results } from './support/blocks.js';
-import { message, redactedThinking, stop, text, textBlock, thinkingBlock, toolUse, toolUses } from './fake-api/replies.js';
-import { triageBrain } from './fake-api/triage-brain.js';
+import { message, redactedThinking, stop, text, textBlock, thinkingBlock, toolUse, toolUses } from '../devtools/fake-api/replies.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { toolCalls } from './support/agents.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { activityEvents } from './support/history.js';

@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { invalidRequest } from './fake-api/replies.js';
-import { triageBrain } from './fake-api/triage-brain.js';
+import { invalidRequest } from '../devtools/fake-api/replies.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { BIN, cliEnv, runCli, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 

@@ -8,7 +8,7 @@ import { defaultPayloadConverter, str, u8, type Payload, type PayloadCodec } fro
 import { decodeFromPayloadsAtIndex, encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startCodecServer, type CodecServer } from '../client/codec-server.js';
+import { startCodecServer, type CodecServer } from '../connection/codec-server.js';
 import {
   codecSettingsFromEnv,
   dataConverter,
@@ -16,7 +16,7 @@ import {
   EncryptionCodec,
   GzipCodec,
   payloadCodecs,
-} from '../client/codecs.js';
+} from '../connection/codecs.js';
 
 const key = (n: number) => Buffer.alloc(32, n);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

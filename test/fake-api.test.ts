@@ -15,10 +15,10 @@ import Anthropic, {
 } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import * as r from './fake-api/replies.js';
-import { FakeMessagesApi } from './fake-api/server.js';
-import { encodeSseEvent, messageToSseEvents } from './fake-api/sse.js';
-import { triageBrain } from './fake-api/triage-brain.js';
+import * as r from '../devtools/fake-api/replies.js';
+import { FakeMessagesApi } from '../devtools/fake-api/server.js';
+import { encodeSseEvent, messageToSseEvents } from '../devtools/fake-api/sse.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 
 const MODEL = 'claude-test-1';
 const orderTool: Tool = {

@@ -4,7 +4,7 @@
  * every execution's history stays bounded. `result`, `watch` and `show` follow the chain.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { longRunBrain } from './fake-api/long-run-brain.js';
+import { longRunBrain } from '../devtools/fake-api/long-run-brain.js';
 import { cliEnv, runCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 

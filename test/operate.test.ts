@@ -4,10 +4,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toolResults as results } from './support/blocks.js';
-import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../workflows/search-attributes.js';
-import { stateQuery } from '../workflows/definitions.js';
-import { text, toolUses } from './fake-api/replies.js';
-import { triageBrain } from './fake-api/triage-brain.js';
+import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
+import { stateQuery } from '../contract/workflow.js';
+import { text, toolUses } from '../devtools/fake-api/replies.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { toolAborts, toolCalls } from './support/agents.js';
 import { cliEnv, runCli, spawnCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -192,9 +192,22 @@ describe('list and search attributes', () => {
   });
 });
 
+describe('an unknown agent', () => {
+  it('fails the run in its first task with one line (the CLI loads no agent code)', async () => {
+    const r = await cli('start', 'nobody', 'hi', '--wait', '--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('run failed: unknown agent "nobody": this worker serves "triage", "toolbox"');
+    const result = JSON.parse(r.stdout) as { workflowId: string; status: string; turns: number };
+    expect(result).toMatchObject({ status: 'failed', turns: 0 });
+    const history = await h.history(result.workflowId);
+    expect(history.events?.filter((e) => e.workflowTaskFailedEventAttributes)).toHaveLength(0);
+    expect(history.events?.at(-1)?.workflowExecutionFailedEventAttributes?.failure?.message).toMatch(/^unknown agent "nobody"/);
+  });
+});
+
 describe('bad input: one line, non-zero exit, nothing started or changed', () => {
   it.each([
-    [['start', 'nobody', 'hi'], 'error: unknown agent "nobody": the workers serve "triage", "toolbox"'],
     [['start', 'triage', ''], 'error: prompt is empty: say what the agent should do'],
     [['watch', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
     [['show', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],

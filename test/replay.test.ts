@@ -10,9 +10,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { text, toolUses } from './fake-api/replies.js';
-import { triageBrain } from './fake-api/triage-brain.js';
-import { dataConverter } from '../client/codecs.js';
+import { text, toolUses } from '../devtools/fake-api/replies.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { dataConverter } from '../connection/codecs.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { triageBrain } from './fake-api/triage-brain.js';
+import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { launchChromium } from './support/chromium.js';
 import { startHarness, type Harness } from './support/harness.js';
 

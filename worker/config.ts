@@ -8,11 +8,11 @@
  * | AGENT_RUNNER_SHUTDOWN_GRACE | 30s | how long in-flight activities may finish after SIGTERM/SIGINT |
  * | AGENT_RUNNER_MAX_ACTIVITIES | 100 | activities run at once (model calls + tools) |
  * | ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL | SDK defaults | the model endpoint, read by the SDK itself |
- * | TEMPORAL_*, AGENT_RUNNER_TASK_QUEUE | see client/settings.ts | where the worker polls |
+ * | TEMPORAL_*, AGENT_RUNNER_TASK_QUEUE | see connection/settings.ts | where the worker polls |
  */
 import { existsSync } from 'node:fs';
 
-/** The worker's own settings (connection settings: client/settings.ts). */
+/** The worker's own settings (connection settings: connection/settings.ts). */
 export interface WorkerConfig {
   workflowBundlePath: string | undefined;
   shutdownGraceTime: string;

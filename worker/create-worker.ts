@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { createActivities, type ModelEndpoint } from '../activities/index.js';
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
-import { dataConverter } from '../client/codecs.js';
+import { dataConverter } from '../connection/codecs.js';
+import type { AgentActivities } from '../contract/activities.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,7 +26,12 @@ export interface AgentWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long in-flight activities may finish after a shutdown signal (default `'30s'`). */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
-  /** Payload codecs; default: from the environment (client/codecs.ts), as clients use. */
+  /**
+   * Replacement activities (some or all), e.g. stubs in workflow tests: the workflow is the real
+   * one, the outside world is whatever the test says.
+   */
+  activities?: Partial<AgentActivities>;
+  /** Payload codecs; default: from the environment (connection/codecs.ts), as clients use. */
   dataConverter?: WorkerOptions['dataConverter'];
   /** Any other worker option (tuning). */
   extra?: Partial<WorkerOptions>;
@@ -39,7 +45,7 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
+    activities: { ...createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }), ...opts.activities },
     dataConverter: opts.dataConverter ?? dataConverter(),
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
     // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent

@@ -2,14 +2,14 @@
  * `npm run worker`: a worker process serving the agent catalog (agents/index.ts, or the module
  * in AGENT_RUNNER_AGENTS).
  *
- * Reads the Temporal connection from the environment (client/settings.ts), its own settings
+ * Reads the Temporal connection from the environment (connection/settings.ts), its own settings
  * (worker/config.ts) and the model endpoint from the SDK's own ANTHROPIC_API_KEY /
  * ANTHROPIC_BASE_URL. SIGINT/SIGTERM shut it down gracefully: polling stops, in-flight
  * activities get the shutdown grace time to finish, then are cancelled (and retried elsewhere).
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadAgents } from '../agents/catalog.js';
-import { runnerSettings } from '../client/settings.js';
+import { runnerSettings } from '../connection/settings.js';
 import { workerConfig } from './config.js';
 import { createAgentWorker } from './create-worker.js';
 

@@ -8,7 +8,7 @@
  * touched. When that is not enough (a long run accumulates turns), the oldest whole turns after the
  * first user message are dropped, with a note. Pure and deterministic: it runs inside the workflow.
  */
-import type { MessageParam, ToolResultBlockParam } from './types.js';
+import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js';
 
 /** Marks a tool result whose content was removed by this policy. */
 export const ELIDED_PREFIX = '[agent-runner: this tool result';

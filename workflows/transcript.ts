@@ -1,7 +1,6 @@
-/** Pure helpers over the conversation and the activity failures the loop sees (workflow-safe). */
-import { RetryState } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TemporalFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { Message, MessageParam, ToolUseBlock, UsageTotals } from './types.js';
+/** Pure helpers over the conversation (workflow-safe). */
+import type { Message, MessageParam, ToolUseBlock } from '../contract/messages.js';
+import type { UsageTotals } from '../contract/run.js';
 
 /** Add one response's usage to the run's totals (cache counters may be null). */
 export function addUsage(total: UsageTotals, usage: Message['usage']): UsageTotals {
@@ -42,29 +41,4 @@ export function toolSummary(name: string, input: unknown, max = 120): string {
   }
   const line = `${name} ${args}`.replace(/\s+/g, ' ');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
-/**
- * One line saying why an activity failed: the activity's own message (not the generic
- * "Activity task failed"), plus why Temporal stopped retrying.
- */
-export function failureLine(err: unknown): string {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    let msg: string;
-    if (cause instanceof TimeoutFailure) msg = `timed out (${timeoutName(cause)})`;
-    else if (cause instanceof TemporalFailure || cause instanceof Error) msg = cause.message;
-    else msg = err.message;
-    const gaveUp =
-      err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ' (retries exhausted)'
-      : err.retryState === RetryState.TIMEOUT ? ' (retry time limit reached)'
-      : '';
-    return `${msg}${gaveUp}`;
-  }
-  if (err instanceof ApplicationFailure || err instanceof Error) return err.message;
-  return String(err);
-}
-
-function timeoutName(t: TimeoutFailure): string {
-  return `${(t.timeoutType ?? 'unknown').toLowerCase().replaceAll('_', '-')} timeout`;
 }

@@ -10,10 +10,10 @@ export const getOrderStatus = defineTool({
   description:
     'Look up the current status of a customer order by its id. Returns the status, carrier, ' +
     'estimated or actual delivery date and the items. Fails if no order has that id.',
-  input: z.object({
+  inputSchema: z.object({
     order_id: z.string().min(1).describe('The order id exactly as the customer gave it, digits only, e.g. "48810".'),
   }),
-  timeout: '10s',
+  policy: { timeout: '10s' },
   run: ({ order_id }) => {
     const order = findOrder(order_id);
     if (!order) throw new ToolError(`No order with id ${order_id} was found.`);
@@ -30,13 +30,12 @@ export const createSupportTicket = defineTool({
   description:
     'Open a support ticket for a human agent to follow up, e.g. when an order cannot be found or is late. ' +
     'Returns the ticket id to give to the customer.',
-  input: z.object({
+  inputSchema: z.object({
     summary: z.string().min(1).max(2000).describe('What the customer needs, in one or two sentences.'),
     order_id: z.string().optional().describe('The order concerned, if any.'),
     priority: z.enum(['low', 'normal', 'high']).default('normal').describe('How urgent it is.'),
   }),
-  timeout: '10s',
-  retry: { maximumAttempts: 5 },
+  policy: { timeout: '10s', retry: { maximumAttempts: 5 } },
   run: ({ summary, order_id, priority }, ctx) => {
     const { ticket, created } = createTicketOnce(ctx.idempotencyKey, { summary, order_id: order_id ?? null, priority });
     return { ticket_id: ticket.ticket_id, status: created ? 'created' : 'already created for this request' };

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { dataConverter } from '../../client/codecs.js';
+import { dataConverter } from '../../connection/codecs.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));

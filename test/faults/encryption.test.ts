@@ -6,10 +6,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCodecServer } from '../../client/codec-server.js';
-import { codecSettingsFromEnv, dataConverter, payloadCodecs } from '../../client/codecs.js';
+import { startCodecServer } from '../../connection/codec-server.js';
+import { codecSettingsFromEnv, dataConverter, payloadCodecs } from '../../connection/codecs.js';
 import { AgentRunner } from '../../client/runner.js';
-import { triageBrain } from '../fake-api/triage-brain.js';
+import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { startFaultWorld, type FaultWorld } from './world.js';
 
 const KEY_ENV = { AGENT_RUNNER_ENCRYPTION_KEY: randomBytes(32).toString('base64'), AGENT_RUNNER_ENCRYPTION_KEY_ID: 'k1' };

@@ -14,8 +14,8 @@ import {
   stall,
   streamError,
   text,
-} from '../fake-api/replies.js';
-import { triageBrain } from '../fake-api/triage-brain.js';
+} from '../../devtools/fake-api/replies.js';
+import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { decodedHistoryText } from '../support/decoded-history.js';
 import { activityEvents } from '../support/history.js';
 import { FAULT_API_KEY, startFaultWorld, type FaultWorld } from './world.js';
@@ -114,10 +114,10 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
     expect(h.fake.requests).toHaveLength(0);
   });
 
-  it('a malformed override fails the run at once', async () => {
-    const r = await h.run('toolbox', 'hi', { overrides: { max_tokens: -5 } });
-    expect(r.status).toBe('failed');
-    expect(r.error).toBe('override max_tokens must be a positive integer, got -5');
+  it('a malformed override is refused by the client: nothing starts', async () => {
+    const before = (await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count;
+    await expect(h.run('toolbox', 'hi', { overrides: { max_tokens: -5 } })).rejects.toThrow('override max_tokens must be a positive integer, got -5');
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before);
   });
 });
 

@@ -3,8 +3,8 @@
  * loss of either worker.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { FakeReply, RecordedRequest } from '../fake-api/server.js';
-import { triageBrain } from '../fake-api/triage-brain.js';
+import type { FakeReply, RecordedRequest } from '../../devtools/fake-api/server.js';
+import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { startFaultWorld, until, type FaultWorld } from './world.js';
 
 let w: FaultWorld;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server.js';
-import { text, toolUses } from '../fake-api/replies.js';
+import { text, toolUses } from '../../devtools/fake-api/replies.js';
 import { startFaultWorld, until, type FaultWorld } from './world.js';
 
 let server: DevServer;

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { toolResults as results } from '../support/blocks.js';
-import { text, toolUses } from '../fake-api/replies.js';
+import { text, toolUses } from '../../devtools/fake-api/replies.js';
 import { activityEvents } from '../support/history.js';
 import { startFaultWorld, type FaultWorld } from './world.js';
 
@@ -71,8 +71,10 @@ it('output that is not JSON-serialisable is a clear is_error; far too large outp
   await noWorkflowTaskFailed(r.workflowId);
 });
 
-it('a prompt over the payload limit is refused at start with one line, nothing started', async () => {
+it('a prompt over the conversation limit is refused at start with one line, nothing started', async () => {
   const before = (await w.client.workflow.count(`WorkflowType = 'agentRun'`)).count;
-  await expect(w.runner.start('toolbox', 'x'.repeat(3 * 1024 * 1024))).rejects.toThrow(/^the run's input is \d+ bytes, over Temporal's payload limit/);
+  await expect(w.runner.start('toolbox', 'x'.repeat(1_300_000))).rejects.toThrow(
+    /^the conversation is \d+ bytes, over the 1200000-byte limit of a run's conversation: shorten the prompt/,
+  );
   expect((await w.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before);
 });

@@ -4,9 +4,9 @@
  * process takes the run over; side effects stay exactly-once through the idempotency key.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { text, toolUses } from '../fake-api/replies.js';
-import type { FakeReply, RecordedRequest } from '../fake-api/server.js';
-import { triageBrain } from '../fake-api/triage-brain.js';
+import { text, toolUses } from '../../devtools/fake-api/replies.js';
+import type { FakeReply, RecordedRequest } from '../../devtools/fake-api/server.js';
+import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { activityEvents } from '../support/history.js';
 import { startFaultWorld, until, type FaultWorld } from './world.js';
 

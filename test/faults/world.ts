@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { listTickets, type Ticket } from '../../agents/triage/tickets.js';
-import { dataConverter } from '../../client/codecs.js';
+import { dataConverter } from '../../connection/codecs.js';
 import { AgentRunner, type StartOptions } from '../../client/runner.js';
-import type { RunResult } from '../../workflows/types.js';
-import { FakeMessagesApi, type FakeMessagesApiOptions } from '../fake-api/server.js';
+import type { RunResult } from '../../contract/run.js';
+import { FakeMessagesApi, type FakeMessagesApiOptions } from '../../devtools/fake-api/server.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 
 /** The key the fake expects (and that must never leak). */

@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
 import { triageAgent } from '../../agents/triage/agent.js';
 import { createTicketOnce } from '../../agents/triage/tickets.js';
+import { fastModelCall, longrunAgent } from '../../devtools/agents.js';
 
-const fastModelCall = { heartbeatTimeout: '3s', initialInterval: '100ms', maximumInterval: '1s', maximumAttempts: 5 } as const;
+export { longrunAgent };
+
 
 /** Calls of each tool seen by this process, by idempotency key (tests read them). */
 export const toolCalls: { tool: string; key: string; attempt: number; input: unknown }[] = [];
@@ -42,7 +44,7 @@ const sleep = (ms: number, signal: AbortSignal, key: string) =>
 const echo = defineTool({
   name: 'echo',
   description: 'Echo the text back after a delay.',
-  input: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
+  inputSchema: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
   run: async ({ text, delay_ms }, ctx) => {
     toolCalls.push({ tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { text, delay_ms } });
     logEvent({ event: 'start', tool: 'echo', key: ctx.idempotencyKey, attempt: ctx.attempt });
@@ -56,7 +58,7 @@ const flaky = defineTool({
   name: 'flaky',
   description: 'Fails a few times, then works.',
   inputSchema: { type: 'object', properties: { fail_times: { type: 'integer', minimum: 0 } }, required: ['fail_times'] },
-  retry: { maximumAttempts: 4, initialInterval: '100ms', maximumInterval: '200ms' },
+  policy: { retry: { maximumAttempts: 4, initialInterval: '100ms', maximumInterval: '200ms' } },
   run: (input: { fail_times: number }, ctx) => {
     toolCalls.push({ tool: 'flaky', key: ctx.idempotencyKey, attempt: ctx.attempt, input });
     if (ctx.attempt <= input.fail_times) throw new Error(`flaky failure on attempt ${ctx.attempt}`);
@@ -68,7 +70,7 @@ const flaky = defineTool({
 const refuse = defineTool({
   name: 'refuse',
   description: 'Always refuses.',
-  input: z.object({}),
+  inputSchema: z.object({}),
   strict: true,
   run: () => {
     throw new ToolError('not allowed');
@@ -79,14 +81,13 @@ const refuse = defineTool({
 const slowTicket = defineTool({
   name: 'slow_ticket',
   description: 'Wait, then open a support ticket.',
-  input: z.object({
+  inputSchema: z.object({
     summary: z.string(),
     delay_ms: z.number().int().min(0).max(60_000),
     /** Kill this worker process right after the ticket is written, on the first attempt. */
     crash_after_ticket: z.boolean().default(false),
   }),
-  heartbeatTimeout: '2s',
-  retry: { maximumAttempts: 5, initialInterval: '100ms', maximumInterval: '500ms' },
+  policy: { heartbeatTimeout: '2s', retry: { maximumAttempts: 5, initialInterval: '100ms', maximumInterval: '500ms' } },
   run: async ({ summary, delay_ms, crash_after_ticket }, ctx) => {
     logEvent({ event: 'start', tool: 'slow_ticket', key: ctx.idempotencyKey, attempt: ctx.attempt });
     const end = Date.now() + delay_ms;
@@ -106,9 +107,8 @@ const slowTicket = defineTool({
 const hang = defineTool({
   name: 'hang',
   description: 'Hangs.',
-  input: z.object({}),
-  timeout: '1s',
-  retry: { maximumAttempts: 2, initialInterval: '100ms' },
+  inputSchema: z.object({}),
+  policy: { timeout: '1s', retry: { maximumAttempts: 2, initialInterval: '100ms' } },
   run: (_input, ctx) => {
     logEvent({ event: 'start', tool: 'hang', key: ctx.idempotencyKey, attempt: ctx.attempt });
     return new Promise(() => undefined);
@@ -119,7 +119,7 @@ const hang = defineTool({
 const badOutput = defineTool({
   name: 'bad_output',
   description: 'Returns a bigint or far too much text.',
-  input: z.object({ kind: z.enum(['bigint', 'huge']) }),
+  inputSchema: z.object({ kind: z.enum(['bigint', 'huge']) }),
   run: ({ kind }) => (kind === 'bigint' ? { n: 10n } : 'x'.repeat(3 * 1024 * 1024)),
 });
 
@@ -132,32 +132,6 @@ export const toolboxAgent = defineAgent({
   tools: [echo, flaky, refuse, slowTicket, hang, badOutput],
   maxTurns: 10,
   modelCall: fastModelCall,
-});
-
-/** Returns `bytes` of text: a big tool output, turn after turn. */
-const blob = defineTool({
-  name: 'blob',
-  description: 'Return a large text.',
-  input: z.object({ bytes: z.number().int().min(1).max(1_000_000), seed: z.number().int() }),
-  run: ({ bytes, seed }, ctx) => {
-    logEvent({ event: 'start', tool: 'blob', key: ctx.idempotencyKey, attempt: ctx.attempt });
-    const line = `record ${seed}: ${'lorem ipsum dolor sit amet '.repeat(3)}\n`;
-    return line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
-  },
-});
-
-/**
- * A long-running agent with small limits, so a test sees continue-as-new and the context policy
- * within a few hundred turns.
- */
-export const longrunAgent = defineAgent({
-  name: 'longrun',
-  model: 'claude-test-model',
-  max_tokens: 256,
-  tools: [blob],
-  maxTurns: 1000,
-  modelCall: fastModelCall,
-  limits: { toolResultMaxBytes: 20 * 1024, conversationMaxBytes: 300 * 1024, continueAsNewAtBytes: 512 * 1024 },
 });
 
 /** The triage agent with fast model retries (same tools and prompt). */

@@ -6,8 +6,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startCodecServer, type CodecServer } from '../../client/codec-server.js';
-import { codecSettingsFromEnv, payloadCodecs } from '../../client/codecs.js';
+import { startCodecServer, type CodecServer } from '../../connection/codec-server.js';
+import { codecSettingsFromEnv, payloadCodecs } from '../../connection/codecs.js';
 import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 

@@ -8,11 +8,11 @@ import type { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { AgentDefinition } from '../../agents/define.js';
-import { dataConverter } from '../../client/codecs.js';
+import { dataConverter } from '../../connection/codecs.js';
 import { AgentRunner, type StartOptions } from '../../client/runner.js';
 import { createAgentWorker } from '../../worker/create-worker.js';
-import type { RunResult } from '../../workflows/types.js';
-import { FakeMessagesApi, type FakeMessagesApiOptions } from '../fake-api/server.js';
+import type { RunResult } from '../../contract/run.js';
+import { FakeMessagesApi, type FakeMessagesApiOptions } from '../../devtools/fake-api/server.js';
 import { testAgents } from './agents.js';
 
 /** The key the fake API expects; tests check it never reaches history. */

@@ -2,7 +2,7 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { describe, expect, it } from 'vitest';
 import { conversationBytes, ELIDED_PREFIX, fitConversation } from '../../workflows/context-policy.js';
-import { validateMessagesRequest } from '../fake-api/validate.js';
+import { validateMessagesRequest } from '../../devtools/fake-api/validate.js';
 
 /** A conversation of `turns` tool turns, each result `bytes` long. */
 function conversation(turns: number, bytes: number): MessageParam[] {

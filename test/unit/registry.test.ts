@@ -1,12 +1,12 @@
 /** Agent definitions are checked when a worker starts; overrides when a run starts. */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { defineAgent, defineTool, type ToolDefinition } from '../../agents/define.js';
+import { defineAgent, defineTool, type AgentTool } from '../../agents/define.js';
 import { AgentRegistry } from '../../agents/registry.js';
 import { triageAgent } from '../../agents/triage/agent.js';
 
-const tool = (name: string) => defineTool({ name, description: 'd', input: z.object({ a: z.string() }), run: () => 'ok' });
-const agent = (tools: ToolDefinition<unknown>[] = [tool('t')], name = 'a') => defineAgent({ name, model: 'm', max_tokens: 10, tools });
+const tool = (name: string) => defineTool({ name, description: 'd', inputSchema: z.object({ a: z.string() }), run: () => 'ok' });
+const agent = (tools: AgentTool<unknown>[] = [tool('t')], name = 'a') => defineAgent({ name, model: 'm', max_tokens: 10, tools });
 
 describe('AgentRegistry', () => {
   it('refuses duplicate tool names', () => {

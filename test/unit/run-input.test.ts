@@ -1,6 +1,6 @@
 /** Run input checks shared by the client (nothing started) and the workflow (run fails at once). */
 import { describe, expect, it } from 'vitest';
-import { runInputProblem } from '../../workflows/run-input.js';
+import { runInputProblem } from '../../contract/run-input.js';
 
 describe('runInputProblem', () => {
   it('accepts a prompt or a conversation', () => {

@@ -4,11 +4,15 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { defineAgent, defineTool } from '../../agents/define.js';
 import { AgentRegistry } from '../../agents/registry.js';
-import { createToolActivity, MAX_TOOL_RESULT_BYTES } from '../../activities/tools.js';
-import type { ToolCallInput, ToolResultBlockParam } from '../../workflows/types.js';
+import { createToolActivity } from '../../activities/tools.js';
+import type { ToolCallInput } from '../../contract/activities.js';
+import { DEFAULT_LIMITS } from '../../contract/config.js';
+import type { ToolResultBlockParam } from '../../contract/messages.js';
+
+const MAX_TOOL_RESULT_BYTES = DEFAULT_LIMITS.toolResultMaxBytes;
 
 function runWith(output: () => unknown) {
-  const t = defineTool({ name: 't', description: 'd', input: z.object({}), run: output });
+  const t = defineTool({ name: 't', description: 'd', inputSchema: z.object({}), run: output });
   const { runTool } = createToolActivity(new AgentRegistry([defineAgent({ name: 'a', model: 'm', max_tokens: 5, tools: [t] })]));
   return new MockActivityEnvironment().run<[ToolCallInput], ToolResultBlockParam, typeof runTool>(runTool, { agent: 'a', toolUse: { id: 'toolu_1', name: 't', input: {} }, idempotencyKey: 'wf/toolu_1', turn: 1 });
 }
@@ -40,8 +44,13 @@ describe('tool output', () => {
     expect(JSON.stringify(blocks.content)).toContain('output truncated');
     expect(JSON.stringify(blocks.content)).not.toContain('dropped');
   });
-  it('any other throw is left to Temporal to retry, typed by the error class', async () => {
+  it('any other throw is left to Temporal to retry, naming the error class', async () => {
     class DbDown extends Error { override name = 'DbDown'; }
-    await expect(runWith(() => { throw new DbDown('connection refused'); })).rejects.toMatchObject({ type: 'DbDown', message: 't: connection refused', nonRetryable: false });
+    await expect(runWith(() => { throw new DbDown('connection refused'); })).rejects.toMatchObject({
+      type: 'ToolFailed',
+      message: 't: DbDown: connection refused',
+      nonRetryable: false,
+      details: [{ tool: 't', errorClass: 'DbDown' }],
+    });
   });
 });

@@ -11,7 +11,7 @@
  *
  * | variable | default |
  * |---|---|
- * | AGENT_RUNNER_COMPRESSION | `off` (`on` \| `off`) |
+ * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`) |
  * | AGENT_RUNNER_ENCRYPTION_KEY | unset = no encryption; base64 of 32 bytes (`openssl rand -base64 32`) |
  * | AGENT_RUNNER_ENCRYPTION_KEY_ID | `default` |
  * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |

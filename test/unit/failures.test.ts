@@ -6,42 +6,43 @@ import {
   AnthropicError,
 } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRY_AFTER_MS, retryAfterMs, toModelFailure } from '../../activities/model-errors.js';
+import { MAX_RETRY_AFTER_MS, modelFailure, ModelNotConfiguredError, retryAfterMs } from '../../contract/failures.js';
 
 const apiError = (status: number, type: string, headers: Record<string, string> = {}) =>
   APIError.generate(status, { type: 'error', error: { type, message: `${type} happened` } }, undefined, new Headers({ 'request-id': 'req_1', ...headers }));
 
-describe('toModelFailure', () => {
+describe('modelFailure', () => {
   it.each([400, 401, 403, 404, 413, 422])('%i is non-retryable', (status) => {
-    const f = toModelFailure(apiError(status, 'invalid_request_error'));
+    const f = modelFailure(apiError(status, 'invalid_request_error'));
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('ModelRequestRejected');
     expect(f.message).toMatch(new RegExp(`^Anthropic API ${status} invalid_request_error: invalid_request_error happened \\(`));
   });
 
   it.each([408, 409, 429, 500, 502, 503, 529])('%i is retryable', (status) => {
-    const f = toModelFailure(apiError(status, 'overloaded_error'));
+    const f = modelFailure(apiError(status, 'overloaded_error'));
     expect(f.nonRetryable).toBe(false);
     expect(f.type).toBe('ModelTemporarilyUnavailable');
   });
 
   it('turns retry-after into nextRetryDelay', () => {
-    expect(toModelFailure(apiError(429, 'rate_limit_error', { 'retry-after': '7' })).nextRetryDelay).toBe(7000);
-    expect(toModelFailure(apiError(529, 'overloaded_error', { 'retry-after-ms': '250' })).nextRetryDelay).toBe(250);
-    expect(toModelFailure(apiError(500, 'api_error')).nextRetryDelay).toBeUndefined();
+    expect(modelFailure(apiError(429, 'rate_limit_error', { 'retry-after': '7' })).nextRetryDelay).toBe(7000);
+    expect(modelFailure(apiError(529, 'overloaded_error', { 'retry-after-ms': '250' })).nextRetryDelay).toBe(250);
+    expect(modelFailure(apiError(500, 'api_error')).nextRetryDelay).toBeUndefined();
   });
 
   it('classifies a mid-stream error by its type', () => {
     const overloaded = new APIError(undefined, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, undefined, undefined);
-    expect(toModelFailure(overloaded)).toMatchObject({ nonRetryable: false, message: 'model stream failed: overloaded_error: Overloaded' });
+    expect(modelFailure(overloaded)).toMatchObject({ nonRetryable: false, message: 'model stream failed: overloaded_error: Overloaded' });
     const invalid = new APIError(undefined, { type: 'error', error: { type: 'invalid_request_error', message: 'bad' } }, undefined, undefined);
-    expect(toModelFailure(invalid).nonRetryable).toBe(true);
+    expect(modelFailure(invalid).nonRetryable).toBe(true);
   });
 
-  it('connection errors and stray aborts are retryable; a missing key is not', () => {
-    expect(toModelFailure(new APIConnectionError({ message: 'ECONNRESET' })).nonRetryable).toBe(false);
-    expect(toModelFailure(new APIUserAbortError()).nonRetryable).toBe(false);
-    const noKey = toModelFailure(new AnthropicError('Could not resolve authentication method. Expected one of apiKey…'));
+  it('connection errors, stray aborts and streams that end early are retryable; a missing key is not', () => {
+    expect(modelFailure(new APIConnectionError({ message: 'ECONNRESET' })).nonRetryable).toBe(false);
+    expect(modelFailure(new APIUserAbortError()).nonRetryable).toBe(false);
+    expect(modelFailure(new AnthropicError('request ended without sending any chunks'))).toMatchObject({ nonRetryable: false, type: 'ModelTemporarilyUnavailable' });
+    const noKey = modelFailure(new ModelNotConfiguredError());
     expect(noKey).toMatchObject({ nonRetryable: true, type: 'ModelNotConfigured' });
     expect(noKey.message).toMatch(/^ANTHROPIC_API_KEY is not set on the worker/);
   });

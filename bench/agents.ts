@@ -1,0 +1,36 @@
+/**
+ * The agents bench workers serve (AGENT_RUNNER_AGENTS points here): `toolbox` with an `echo`
+ * tool (the per-turn overhead and concurrency workloads), `longrun` with a `blob` tool (the
+ * 1,000-turn run), and the triage agent. The bench's own copies, so it never imports test code.
+ */
+import { z } from 'zod';
+import { defineAgent, defineTool, type AgentDefinition } from '../agents/define.js';
+import { triageAgent } from '../agents/triage/agent.js';
+import { fastModelCall, longrunAgent } from '../devtools/agents.js';
+
+export { longrunAgent };
+
+/** Echoes its text after `delay_ms` (0 by default: the tool costs nothing, Temporal's share shows). */
+const echo = defineTool({
+  name: 'echo',
+  description: 'Echo the text back after a delay.',
+  inputSchema: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
+  run: async ({ text, delay_ms }, ctx) => {
+    if (delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, delay_ms)).then(() => ctx.signal.throwIfAborted());
+    return `echo: ${text}`;
+  },
+});
+
+/** One `echo` per turn. */
+export const toolboxAgent = defineAgent({
+  name: 'toolbox',
+  model: 'claude-test-model',
+  max_tokens: 512,
+  system: 'You are a test agent.',
+  tools: [echo],
+  maxTurns: 10,
+  modelCall: fastModelCall,
+});
+
+/** The catalog bench worker processes serve. */
+export const agents: AgentDefinition[] = [toolboxAgent, longrunAgent, triageAgent];

@@ -1,0 +1,63 @@
+/**
+ * The activities a run schedules: their names (as registered by workers and as they appear in
+ * history), inputs, results, and the progress the model call heartbeats. The workflow proxies
+ * {@link AgentActivities}; the activities layer implements it; `watch` and `show` find
+ * activities in history by {@link ActivityNames}.
+ */
+import type { ModelRequestBase, RunConfig } from './config.js';
+import type { Message, MessageParam, ToolResultBlockParam } from './messages.js';
+import type { RunOverrides } from './run.js';
+
+/** Activity type names, as registered and as recorded in history. */
+export const ActivityNames = {
+  resolveAgent: 'resolveAgent',
+  callModel: 'callModel',
+  runTool: 'runTool',
+} as const;
+
+/** Input of `resolveAgent`. */
+export interface ResolveAgentInput {
+  agent: string;
+  overrides?: RunOverrides;
+}
+
+/** Input of `callModel`. */
+export interface ModelCallInput {
+  request: ModelRequestBase & { messages: MessageParam[] };
+  /** 1-based number of this model call in the run. */
+  turn: number;
+}
+
+/** Result of `callModel`: the API's message, verbatim. */
+export interface ModelCallResult {
+  message: Message;
+}
+
+/** What `callModel` heartbeats while it works (shown by `agent-runner watch`). */
+export interface ModelProgress {
+  phase: 'waiting' | 'streaming';
+  /** Output tokens so far: exact once the API reports them, else estimated from streamed text. */
+  outputTokens: number;
+  events: number;
+}
+
+/** Input of `runTool`. */
+export interface ToolCallInput {
+  agent: string;
+  toolUse: { id: string; name: string; input: unknown };
+  /** Stable across retries, worker crashes and continue-as-new: `${workflowId}/${toolUseId}`. */
+  idempotencyKey: string;
+  turn: number;
+  /** Results above this size are truncated (see `RunLimits.toolResultMaxBytes`). */
+  maxResultBytes?: number;
+}
+
+/** The activities, as the workflow calls them. */
+export interface AgentActivities {
+  /** The agent plus the caller's overrides → the run's fixed configuration. */
+  [ActivityNames.resolveAgent](input: ResolveAgentInput): Promise<RunConfig>;
+  /** One Messages API call, streamed. */
+  [ActivityNames.callModel](input: ModelCallInput): Promise<ModelCallResult>;
+  /** One `tool_use` block → its `tool_result` (business failures are `is_error` results). */
+  [ActivityNames.runTool](input: ToolCallInput): Promise<ToolResultBlockParam>;
+}

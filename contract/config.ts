@@ -1,0 +1,105 @@
+/**
+ * A run's configuration: what the model call sends besides the conversation, the activity
+ * policies of the model call and of each tool, and the size limits. Resolved once, when the run
+ * starts, by the `resolveAgent` activity; recorded in history; never changed during the run.
+ *
+ * The defaults live here, side by side, so a reader sees every number the runner chooses.
+ */
+import type { MessageCreateParamsBase } from './messages.js';
+
+/** The request fields of a model call other than `messages`: fixed when the run starts. */
+export type ModelRequestBase = Omit<MessageCreateParamsBase, 'messages' | 'stream'>;
+
+/** Activity options of the model call, as durations Temporal understands (e.g. `'30s'`). */
+export interface ModelPolicy {
+  /** Start-to-close timeout of one attempt (the whole streamed response). */
+  timeout: string;
+  /** A stream with no bytes (events or SSE pings) for this long is stalled: the attempt is retried. */
+  heartbeatTimeout: string;
+  maximumAttempts: number;
+  initialInterval: string;
+  maximumInterval: string;
+}
+
+/** Activity options of one tool. */
+export interface ToolPolicy {
+  /** Start-to-close timeout of one attempt. */
+  timeout: string;
+  /** Heartbeat timeout, for long tools that call `ctx.heartbeat()`. */
+  heartbeatTimeout?: string;
+  retry: {
+    maximumAttempts: number;
+    initialInterval: string;
+    backoffCoefficient: number;
+    maximumInterval: string;
+  };
+}
+
+/** Size limits that keep a run within Temporal's payload and history limits and the model's window. */
+export interface RunLimits {
+  /** Tool results above this many bytes (UTF-8) are truncated, with a note the model can read. */
+  toolResultMaxBytes: number;
+  /**
+   * The conversation sent to the model is kept under this many bytes of JSON: beyond it, the
+   * oldest tool results are replaced by a short placeholder (every `tool_use` keeps its result),
+   * then the oldest whole turns are dropped. At most {@link MAX_CONVERSATION_BYTES}.
+   */
+  conversationMaxBytes: number;
+  /** Continue-as-new at the next turn boundary once the history is this large (or Temporal suggests it). */
+  continueAsNewAtBytes: number;
+}
+
+/**
+ * The most a run's conversation may hold, in bytes of JSON: the default conversation budget, the
+ * ceiling of `limits.conversationMaxBytes`, and the largest prompt a client accepts — one number.
+ * Temporal refuses payloads over 2 MB and a model call's input carries the whole conversation, so
+ * it stays well under that with room for the model's answer; 1.2 MB of JSON is also more than the
+ * largest context window holds (≈ 300 K tokens).
+ */
+export const MAX_CONVERSATION_BYTES = 1_200_000;
+
+/**
+ * Default size limits. Also applied to runs whose recorded configuration predates limits (old
+ * histories must replay the same way).
+ */
+export const DEFAULT_LIMITS: RunLimits = {
+  toolResultMaxBytes: 100 * 1024,
+  conversationMaxBytes: MAX_CONVERSATION_BYTES,
+  continueAsNewAtBytes: 16 * 1024 * 1024,
+};
+
+/** Default number of model calls a run may make before it ends with stop reason `max_turns`. */
+export const DEFAULT_MAX_TURNS = 100;
+
+/**
+ * Default policy of the model call: a generous attempt timeout for long answers, a 30 s silence
+ * limit, and retries with backoff (every retry shows in the UI; Temporal owns them, the SDK's own
+ * are off).
+ */
+export const DEFAULT_MODEL_POLICY: ModelPolicy = {
+  timeout: '10m',
+  heartbeatTimeout: '30s',
+  maximumAttempts: 10,
+  initialInterval: '1s',
+  maximumInterval: '60s',
+};
+
+/** Default policy of a tool: 60 s per attempt, three attempts, backoff 1 s → 10 s. */
+export const DEFAULT_TOOL_POLICY: ToolPolicy = {
+  timeout: '60s',
+  retry: { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/**
+ * A run's configuration, resolved once by the `resolveAgent` activity when the run starts.
+ * It is recorded in history (readable there) and never changes during the run.
+ */
+export interface RunConfig {
+  agent: string;
+  request: ModelRequestBase;
+  maxTurns: number;
+  model: ModelPolicy;
+  /** Per-tool activity options, keyed by tool name (the tools offered in `request.tools`). */
+  tools: Record<string, ToolPolicy>;
+  limits: RunLimits;
+}

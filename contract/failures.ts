@@ -1,0 +1,249 @@
+/**
+ * Every way a run can fail, in one place: the failure `type` Temporal records, whether Temporal
+ * retries it, the one-line message, and what the user should do — for agent resolution, the
+ * model call, the tool call and the run itself. Modelled on Restate's `errors.ts` (terminal and
+ * retryable failures are distinct, named kinds) and the Anthropic SDK's error classes.
+ *
+ * | kind | `type` | retried | raised by |
+ * |---|---|---|---|
+ * | run input malformed | `InvalidRunInput` | no | the workflow's first task, `resolveAgent` |
+ * | agent not served | `UnknownAgent` | no | `resolveAgent` |
+ * | API refused the request (400/401/402/403/404/413/422, other 4xx) | `ModelRequestRejected` | no | `callModel` |
+ * | API unavailable (408/409/429/5xx/529, connection, stream error, stall) | `ModelTemporarilyUnavailable` | yes (`retry-after` honoured) | `callModel` |
+ * | no credentials on the worker | `ModelNotConfigured` | no | `callModel` |
+ * | a tool handler threw (not `ToolError`) | `ToolFailed` | yes, per the tool's policy; then `is_error` | `runTool` |
+ * | the run failed | `AgentRunFailed` (details: the partial `RunResult`) | no | the workflow |
+ *
+ * What a tool call's failure tells the *model* (an `is_error` result, the run goes on) is here too:
+ * {@link ToolErrorText}.
+ *
+ * Pure and workflow-safe: only `@temporalio/common`. The Anthropic SDK's errors are recognised by
+ * their shape and their class `name` (the SDK sets it on every instance), not by `instanceof`, so
+ * the workflow bundle never loads the SDK.
+ */
+import { ActivityFailure, ApplicationFailure, RetryState, TemporalFailure, TimeoutFailure } from '@temporalio/common';
+
+/** One kind of failure: how Temporal records it and whether it retries. */
+export interface FailureKind {
+  /** `ApplicationFailure.type`: what `nonRetryableErrorTypes` and the UI show. */
+  readonly type: string;
+  /** Whether Temporal retries the activity (per its retry policy). */
+  readonly retried: boolean;
+  /** What the user should do, as the end of a one-line message. */
+  readonly remedy: string;
+}
+
+/** The catalog: every failure type the runner defines. */
+export const Failures = {
+  invalidRunInput: { type: 'InvalidRunInput', retried: false, remedy: 'fix the run input and start it again' },
+  unknownAgent: { type: 'UnknownAgent', retried: false, remedy: 'check the name, or start a worker that serves this agent' },
+  modelRejected: { type: 'ModelRequestRejected', retried: false, remedy: 'fix what the message says; retrying the same request cannot succeed' },
+  modelUnavailable: { type: 'ModelTemporarilyUnavailable', retried: true, remedy: 'nothing: the call is retried with backoff' },
+  modelNotConfigured: {
+    type: 'ModelNotConfigured',
+    retried: false,
+    remedy: 'set it (or ANTHROPIC_BASE_URL for a local server) and restart the worker',
+  },
+  toolFailed: { type: 'ToolFailed', retried: true, remedy: 'nothing: retried per the tool\'s policy, then the model gets an is_error result' },
+  runFailed: { type: 'AgentRunFailed', retried: false, remedy: 'read the error line; the partial transcript is in the failure details' },
+} as const satisfies Record<string, FailureKind>;
+
+/** Failure `type` of a run that failed: its details hold the partial `RunResult`. */
+export const RUN_FAILED_TYPE = Failures.runFailed.type;
+
+// ── Errors thrown by our own code, converted at the activity boundary ───────────────────────
+
+/** A run's input or overrides are malformed. Never retried. */
+export class InvalidRunInputError extends Error {
+  override name = 'InvalidRunInputError';
+}
+
+/** The run names an agent this worker does not serve. Never retried. */
+export class UnknownAgentError extends Error {
+  override name = 'UnknownAgentError';
+  constructor(agent: string, served: readonly string[]) {
+    super(`unknown agent "${agent}": this worker serves ${served.map((n) => `"${n}"`).join(', ') || 'no agents'}`);
+  }
+}
+
+/** An agent definition is invalid: found when a worker starts, which then exits with this line. */
+export class AgentDefinitionError extends Error {
+  override name = 'AgentDefinitionError';
+}
+
+/** The worker has no credentials for the Messages API. Never retried. */
+export class ModelNotConfiguredError extends Error {
+  override name = 'ModelNotConfiguredError';
+  constructor() {
+    super(`ANTHROPIC_API_KEY is not set on the worker: ${Failures.modelNotConfigured.remedy}`);
+  }
+}
+
+/** Resolution errors → their non-retryable failure; anything else is rethrown (retried). */
+export function resolutionFailure(err: unknown): ApplicationFailure {
+  if (err instanceof UnknownAgentError) return ApplicationFailure.create({ type: Failures.unknownAgent.type, message: err.message, nonRetryable: true });
+  if (err instanceof InvalidRunInputError) return ApplicationFailure.create({ type: Failures.invalidRunInput.type, message: err.message, nonRetryable: true });
+  throw err;
+}
+
+// ── The model call ───────────────────────────────────────────────────────────────────────────
+
+/** `retry-after` hints above this are capped, so one header cannot park a run for hours. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+interface StatusRule {
+  retried: boolean;
+  hint: string;
+}
+
+/** HTTP status → what it means for the run. Statuses not listed: 5xx retried, other 4xx not. */
+const BY_STATUS: Readonly<Record<number, StatusRule>> = {
+  400: { retried: false, hint: 'the request was invalid; fix the agent definition or the conversation' },
+  401: { retried: false, hint: 'the API key was rejected; check ANTHROPIC_API_KEY on the worker' },
+  402: { retried: false, hint: 'billing problem on the Anthropic account' },
+  403: { retried: false, hint: 'the API key may not use this model or feature' },
+  404: { retried: false, hint: 'not found; check the model name and ANTHROPIC_BASE_URL' },
+  408: { retried: true, hint: 'request timed out' },
+  409: { retried: true, hint: 'conflict' },
+  413: { retried: false, hint: 'the request is too large; shorten the conversation or tool results' },
+  422: { retried: false, hint: 'the request could not be processed; fix the request' },
+  429: { retried: true, hint: 'rate limited' },
+  529: { retried: true, hint: 'the API is overloaded' },
+};
+
+/** Error `type`s that arrive inside an SSE stream (no HTTP status) and are worth another attempt. */
+const RETRIED_STREAM_TYPES: ReadonlySet<string> = new Set(['overloaded_error', 'api_error', 'rate_limit_error', 'timeout_error']);
+
+/** The fields of the SDK's `APIError` the classification reads. */
+interface SdkApiError {
+  name: string;
+  message: string;
+  status: number | undefined;
+  headers: Headers | undefined;
+  type?: string | null;
+  apiMessage?: string | null;
+  requestID?: string | null;
+}
+
+function isSdkApiError(e: unknown): e is SdkApiError {
+  return e instanceof Error && 'status' in e && 'headers' in e && 'requestID' in e;
+}
+
+/** Convert anything the model call threw into its `ApplicationFailure` (never throws itself). */
+export function modelFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ModelNotConfiguredError) {
+    return ApplicationFailure.create({ type: Failures.modelNotConfigured.type, nonRetryable: true, message: err.message });
+  }
+  if (isSdkApiError(err)) {
+    if (err.name === 'APIUserAbortError') {
+      // Aborted without the activity being cancelled (the attempt's own deadline): try again.
+      return modelRetried(`model request aborted: ${oneLine(err.message)}`, err);
+    }
+    if (err.name === 'APIConnectionError' || err.name === 'APIConnectionTimeoutError') {
+      return modelRetried(`could not reach the Anthropic API (${oneLine(err.message)})`, err);
+    }
+    const details = [{ status: err.status ?? null, type: err.type ?? null, requestId: err.requestID ?? null }];
+    if (err.status === undefined) {
+      // An `event: error` in the middle of a stream: classify by the body's type.
+      const message = `model stream failed: ${err.type ?? 'error'}: ${oneLine(err.apiMessage ?? err.message)}`;
+      return RETRIED_STREAM_TYPES.has(err.type ?? '')
+        ? ApplicationFailure.create({ type: Failures.modelUnavailable.type, message, details, cause: err })
+        : ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
+    }
+    const rule = BY_STATUS[err.status] ?? { retried: err.status >= 500, hint: err.status >= 500 ? 'server error' : 'request rejected' };
+    const message = `Anthropic API ${err.status}${err.type ? ` ${err.type}` : ''}: ${oneLine(err.apiMessage ?? err.message)} (${rule.hint})`;
+    if (!rule.retried) return ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
+    const delay = retryAfterMs(err.headers);
+    return ApplicationFailure.create({
+      type: Failures.modelUnavailable.type,
+      message,
+      details,
+      cause: err,
+      ...(delay !== undefined && { nextRetryDelay: delay }),
+    });
+  }
+  // Anything else mid-call (a stream that ended early, a socket error): another attempt may work.
+  const e = err instanceof Error ? err : new Error(String(err));
+  return modelRetried(`model call failed: ${oneLine(e.message)}`, e);
+}
+
+function modelRetried(message: string, cause: Error): ApplicationFailure {
+  return ApplicationFailure.create({ type: Failures.modelUnavailable.type, message, cause });
+}
+
+/** `retry-after-ms` (milliseconds) wins over `retry-after` (seconds or an HTTP date); capped. */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  let ms: number | undefined;
+  const msHeader = headers.get('retry-after-ms');
+  if (msHeader && Number.isFinite(Number(msHeader))) ms = Number(msHeader);
+  const header = headers.get('retry-after');
+  if (ms === undefined && header) {
+    const secs = Number(header);
+    if (Number.isFinite(secs)) ms = secs * 1000;
+    else {
+      const at = Date.parse(header);
+      if (!Number.isNaN(at)) ms = at - now;
+    }
+  }
+  if (ms === undefined || ms < 0) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+// ── The tool call ────────────────────────────────────────────────────────────────────────────
+
+/** A tool handler threw something other than `ToolError`: retried per the tool's policy. */
+export function toolFailure(tool: string, err: unknown): ApplicationFailure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return ApplicationFailure.create({
+    type: Failures.toolFailed.type,
+    message: `${tool}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${oneLine(e.message)}`,
+    details: [{ tool, errorClass: e.name || 'Error' }],
+    cause: e,
+  });
+}
+
+/** What the model reads in an `is_error` tool result, for each way a call can fail. */
+export const ToolErrorText = {
+  unknownTool: (name: string, available: readonly string[]) =>
+    `Unknown tool "${name}". Available tools: ${available.join(', ') || 'none'}.`,
+  invalidInput: (name: string, problems: string) => `Invalid input for tool ${name}: ${problems}`,
+  unserialisable: (name: string, why: string) => `Tool ${name} returned a value that is not JSON-serialisable (${why}).`,
+  cancelled: (name: string) => `Tool ${name} was cancelled: the run was cancelled before it finished.`,
+  exhausted: (name: string, attempts: number, why: string) => `Tool ${name} failed after ${attempts} attempt(s): ${why}`,
+} as const;
+
+// ── The run ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One line saying why an activity failed, as the workflow sees it: the activity's own message
+ * (not the generic "Activity task failed"), plus why Temporal stopped retrying.
+ */
+export function failureLine(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    let msg: string;
+    if (cause instanceof TimeoutFailure) msg = `timed out (${(cause.timeoutType ?? 'unknown').toLowerCase().replaceAll('_', '-')} timeout)`;
+    else if (cause instanceof TemporalFailure || cause instanceof Error) msg = cause.message;
+    else msg = err.message;
+    const gaveUp =
+      err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ' (retries exhausted)'
+      : err.retryState === RetryState.TIMEOUT ? ' (retry time limit reached)'
+      : '';
+    return `${msg}${gaveUp}`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** The failure a failed run ends with: red in the UI, its partial result in the details. */
+export function runFailure(message: string, partialResult: unknown, type: string = RUN_FAILED_TYPE): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: [partialResult] });
+}
+
+/** Collapse whitespace and cap the length: failure messages are one line. */
+export function oneLine(s: string, max = 300): string {
+  const line = s.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}

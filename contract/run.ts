@@ -1,0 +1,112 @@
+/**
+ * The run as clients see it: what starts one (`RunInput`), what it returns (`RunResult`, also
+ * carried in a failed run's failure details), and what the `state` query reports (`RunState`).
+ * JSON-safe shapes only: they travel through Temporal payloads, to clients in any language.
+ */
+import type { RunConfig } from './config.js';
+import type { MessageParam, StopReason, ToolChoice } from './messages.js';
+
+/** Overrides a caller may give when starting a run; everything else comes from the agent definition. */
+export interface RunOverrides {
+  model?: string;
+  max_tokens?: number;
+  tool_choice?: ToolChoice;
+  /** Upper bound on model calls for this run (default: the agent's, else `DEFAULT_MAX_TURNS`). */
+  maxTurns?: number;
+}
+
+/** The keys {@link RunOverrides} may have. */
+export const OVERRIDE_KEYS = ['model', 'max_tokens', 'tool_choice', 'maxTurns'] as const;
+
+/** Input of the `agentRun` workflow. Exactly one of `prompt` and `messages` is given. */
+export interface RunInput {
+  /** Name of an agent served by the workers (see `agents/`). */
+  agent: string;
+  /** The user's first message. */
+  prompt?: string;
+  /** Or a whole initial conversation, in Messages API shape, starting with a `user` message. */
+  messages?: MessageParam[];
+  overrides?: RunOverrides;
+  /** Set only by the run itself when it continues as new. */
+  carry?: RunCarry;
+}
+
+/** Token usage summed over every model call of a run. */
+export interface UsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** Zero usage. */
+export function emptyUsage(): UsageTotals {
+  return { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+}
+
+/** What a run hands to its next execution when it continues as new. */
+export interface RunCarry {
+  config: RunConfig;
+  messages: MessageParam[];
+  turns: number;
+  usage: UsageTotals;
+  /** 1 for the first execution of a run, 2 after the first continue-as-new, … */
+  execution: number;
+  /** Tool results replaced by placeholders so far. */
+  elided: number;
+}
+
+/** How a run ended. */
+export type RunStatus = 'completed' | 'failed' | 'cancelled';
+
+/** The model's last stop reason, or the runner's own. */
+export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error';
+
+/** The result of a run; also carried in the failure details of a failed run. */
+export interface RunResult {
+  workflowId: string;
+  agent: string;
+  status: RunStatus;
+  stopReason: RunStopReason | null;
+  /** Text of the last assistant message. */
+  finalText: string;
+  /** Model calls made. */
+  turns: number;
+  usage: UsageTotals;
+  /** The whole conversation, in Messages API shape. */
+  messages: MessageParam[];
+  /** One line saying what went wrong, when `status` is `failed` (or why it was cancelled). */
+  error?: string;
+  /** Temporal executions the run took (continue-as-new starts a new one); 1 for most runs. */
+  executions?: number;
+  /** Old tool results replaced by placeholders to fit the context window. */
+  elidedToolResults?: number;
+}
+
+/** What a run is doing right now. */
+export type RunPhase = 'starting' | 'calling_model' | 'running_tools' | 'done';
+
+/** A tool call of the current turn that has not finished. */
+export interface PendingToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** The live state of a run, as the `state` query returns it. */
+export interface RunState {
+  agent: string;
+  status: 'running' | RunStatus;
+  phase: RunPhase;
+  /** Model calls started so far (the one in flight included). */
+  turn: number;
+  /** Tool calls of the current turn that have not finished. */
+  pendingTools: PendingToolCall[];
+  usage: UsageTotals;
+  stopReason: RunStopReason | null;
+  lastAssistantText: string;
+  /** Why the run was asked to stop, once it was. */
+  cancelReason?: string;
+  /** Which Temporal execution of the run this is (1, then 2 after a continue-as-new, …). */
+  execution: number;
+}

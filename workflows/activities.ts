@@ -1,0 +1,25 @@
+/**
+ * The activities as the workflow schedules them. Names and signatures come from the contract
+ * (`contract/activities.ts`); the implementations live in `activities/` and never enter the
+ * workflow bundle.
+ */
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { AgentActivities } from '../contract/activities.js';
+import { Failures } from '../contract/failures.js';
+
+/** Resolution is quick and local: a short timeout, a few retries, never for a definitive "no". */
+export const { resolveAgent } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, maximumInterval: '10s', nonRetryableErrorTypes: [Failures.unknownAgent.type, Failures.invalidRunInput.type] },
+  summary: 'resolve agent',
+});
+
+/**
+ * The model call and the tools. Timeouts and retry policies are set per call
+ * (`executeWithOptions`) from the run's config. TRY_CANCEL: a cancelled run closes at once; each
+ * activity learns of it on its next heartbeat (its AbortSignal fires, the HTTP stream is aborted).
+ */
+export const { callModel, runTool } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '10m',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+});

@@ -1,0 +1,143 @@
+/**
+ * One run's state inside the workflow: the conversation, counters and phase; how the run shows
+ * itself (the `state` query, the UI's current details, the search attributes); how it is asked to
+ * stop (the `cancel` signal); and how it ends (completed, cancelled, failed).
+ *
+ * Determinism: the handlers only change fields; commands (search-attribute upserts) are issued at
+ * the same points of the loop as in every recorded history.
+ */
+import {
+  CancellationScope,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { runFailure } from '../contract/failures.js';
+import type { MessageParam } from '../contract/messages.js';
+import { emptyUsage, type PendingToolCall, type RunInput, type RunPhase, type RunResult, type RunState, type RunStatus, type RunStopReason, type UsageTotals } from '../contract/run.js';
+import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
+import { cancelSignal, stateQuery } from '../contract/workflow.js';
+import { lastAssistantText } from './transcript.js';
+
+/** The state of one run (one execution of its continue-as-new chain), with its handlers. */
+export class AgentRun {
+  readonly workflowId = workflowInfo().workflowId;
+  readonly agent: string;
+  messages: MessageParam[];
+  /** Model calls made, over the whole chain. */
+  turns: number;
+  /** Turns made before this execution started (a continue-as-new needs at least one more). */
+  readonly turnsAtStart: number;
+  usage: UsageTotals;
+  stopReason: RunStopReason | null = null;
+  phase: RunPhase = 'starting';
+  /** Tool calls of the current turn that have not finished, by `tool_use` id. */
+  readonly pendingTools = new Map<string, PendingToolCall>();
+  cancelReason: string | undefined;
+  readonly execution: number;
+  /** Tool results elided (and turns dropped) by the context policy so far. */
+  elided: number;
+  /** The loop runs in this scope; cancelling it cancels the model call and the tools in flight. */
+  readonly scope = new CancellationScope();
+
+  /** Search attributes are upserted only for runs started with them (see `publish`). */
+  private readonly searchable: boolean;
+  private readonly upsertOnChange: boolean;
+  private published = '';
+
+  constructor(input: RunInput) {
+    const carry = input?.carry;
+    this.agent = typeof input?.agent === 'string' ? input.agent : '';
+    this.messages = carry?.messages ?? (input?.messages ? [...input.messages] : [{ role: 'user', content: input?.prompt ?? '' }]);
+    this.turns = this.turnsAtStart = carry?.turns ?? 0;
+    this.usage = carry?.usage ?? emptyUsage();
+    this.execution = carry?.execution ?? 1;
+    this.elided = carry?.elided ?? 0;
+    // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
+    // unregistered attribute can never fail a workflow task and leave the run stuck.
+    this.searchable = workflowInfo().typedSearchAttributes.get(AgentName) !== undefined;
+    // Versioned: runs started before this change upserted at every phase; new runs upsert only
+    // when a value changes (once per turn), which saves a server transaction per turn.
+    this.upsertOnChange = patched('search-attributes-on-change');
+    setHandler(stateQuery, () => this.snapshot());
+    setHandler(cancelSignal, (arg) => {
+      if (this.phase === 'done' || this.cancelReason !== undefined) return;
+      this.cancelReason = arg?.reason?.trim() || 'cancelled by signal';
+      this.scope.cancel();
+    });
+  }
+
+  /** Whether the run was asked to stop (the `cancel` signal, or Temporal's own cancel). */
+  get cancelled(): boolean {
+    return this.cancelReason !== undefined || this.scope.consideredCancelled;
+  }
+
+  /** Show the run's progress: the UI's current details always, the search attributes when they changed. */
+  publish(status: 'running' | RunStatus): void {
+    const tokens = this.usage.input_tokens + this.usage.output_tokens;
+    const doing =
+      this.phase === 'calling_model' ? 'calling the model'
+      : this.phase === 'running_tools' ? `running ${this.pendingTools.size} tool(s)`
+      : status;
+    setCurrentDetails(`turn ${this.turns} · ${doing} · ${tokens} tokens`);
+    const values = `${status}/${this.turns}/${tokens}`;
+    if (!this.searchable || (this.upsertOnChange && values === this.published)) return;
+    this.published = values;
+    upsertSearchAttributes([
+      { key: AgentStatus, value: status },
+      { key: AgentTurns, value: this.turns },
+      { key: AgentTokens, value: tokens },
+    ]);
+  }
+
+  /** The `state` query's answer. */
+  snapshot(): RunState {
+    return {
+      agent: this.agent,
+      status: this.phase === 'done' ? (this.cancelReason ? 'cancelled' : this.stopReason === 'error' ? 'failed' : 'completed') : 'running',
+      phase: this.phase,
+      turn: this.turns + (this.phase === 'calling_model' ? 1 : 0),
+      pendingTools: [...this.pendingTools.values()],
+      usage: this.usage,
+      stopReason: this.stopReason,
+      lastAssistantText: lastAssistantText(this.messages),
+      ...(this.cancelReason !== undefined && { cancelReason: this.cancelReason }),
+      execution: this.execution,
+    };
+  }
+
+  /** End the run with this status: the result it returns. */
+  finish(status: RunStatus, error?: string): RunResult {
+    this.phase = 'done';
+    this.pendingTools.clear();
+    this.publish(status);
+    return {
+      workflowId: this.workflowId,
+      agent: this.agent,
+      status,
+      stopReason: this.stopReason,
+      finalText: lastAssistantText(this.messages),
+      turns: this.turns,
+      usage: this.usage,
+      messages: this.messages,
+      executions: this.execution,
+      elidedToolResults: this.elided,
+      ...(error !== undefined && { error }),
+    };
+  }
+
+  /** End a cancelled run: it completes, with status `cancelled` and the reason. */
+  finishCancelled(): RunResult {
+    this.cancelReason ??= 'cancelled via Temporal';
+    this.stopReason = 'cancelled';
+    return this.finish('cancelled', this.cancelReason);
+  }
+
+  /** Fail the run: it fails in Temporal too (red in the UI), its partial result in the details. */
+  fail(message: string, type?: string): never {
+    this.stopReason = 'error';
+    throw runFailure(message, this.finish('failed', message), type);
+  }
+}

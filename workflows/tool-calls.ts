@@ -1,0 +1,45 @@
+/**
+ * Running one turn's `tool_use` blocks: each is its own activity, all run concurrently, and every
+ * outcome — success, `is_error`, failure after retries, cancellation — is a `tool_result`, so the
+ * conversation stays sendable whatever happens.
+ *
+ * Seam: a tool that needs a person's approval waits here, per call, before its activity is
+ * scheduled; the other calls of the turn run meanwhile.
+ */
+import { isCancellation } from '@temporalio/workflow';
+import type { RunConfig } from '../contract/config.js';
+import { failureLine, ToolErrorText } from '../contract/failures.js';
+import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js';
+import { runTool } from './activities.js';
+import { toolSummary } from './transcript.js';
+
+/** Run one `tool_use` block; every outcome, failures and cancellation included, is a `tool_result`. */
+export async function runToolCall(config: RunConfig, call: ToolUseBlock, turn: number, workflowId: string): Promise<ToolResultBlockParam> {
+  const isError = (text: string): ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: call.id, content: text, is_error: true });
+  const policy = config.tools[call.name];
+  if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
+  try {
+    return await runTool.executeWithOptions(
+      {
+        summary: toolSummary(call.name, call.input),
+        startToCloseTimeout: policy.timeout,
+        ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
+        retry: policy.retry,
+      },
+      [
+        {
+          agent: config.agent,
+          toolUse: { id: call.id, name: call.name, input: call.input },
+          idempotencyKey: `${workflowId}/${call.id}`,
+          turn,
+          maxResultBytes: config.limits.toolResultMaxBytes,
+        },
+      ],
+    );
+  } catch (e) {
+    // Keep the transcript sendable: a cancelled tool still answers its tool_use.
+    if (isCancellation(e)) return isError(ToolErrorText.cancelled(call.name));
+    // Infrastructure failure after the tool's retries: the model learns of it and the run goes on.
+    return isError(ToolErrorText.exhausted(call.name, policy.retry.maximumAttempts, failureLine(e)));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * One turn of the loop, as the Messages API docs draw it: call the model with the conversation,
+ * append its answer; if it asked for tools, run them and append their results in one user
+ * message. Before the call, the context policy fits the conversation to its budget.
+ *
+ * Seams: a budget check belongs before the model call is scheduled (a run must never start a
+ * call it cannot afford); approvals plug into `runToolCall`.
+ */
+import type { RunConfig } from '../contract/config.js';
+import { Failures } from '../contract/failures.js';
+import { conversationTooLarge } from '../contract/run-input.js';
+import { callModel } from './activities.js';
+import { conversationBytes, fitConversation } from './context-policy.js';
+import type { AgentRun } from './run-state.js';
+import { runToolCall } from './tool-calls.js';
+import { addUsage, toolUses } from './transcript.js';
+
+/** What the loop does after a turn. */
+export type TurnOutcome = 'next_turn' | 'done';
+
+/**
+ * The context-window policy, applied before the call is scheduled: the request (and any
+ * continue-as-new input) always stays under the payload limit, or the run fails with one line.
+ */
+export function fitContext(run: AgentRun, config: RunConfig): void {
+  const fit = fitConversation(run.messages, config.limits.conversationMaxBytes);
+  if (!fit.fits) {
+    run.fail(conversationTooLarge(conversationBytes(fit.messages), config.limits.conversationMaxBytes, ' even after removing older turns'));
+  }
+  run.messages = fit.messages;
+  run.elided += fit.elided;
+}
+
+/** Call the model once and act on its stop reason. */
+export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOutcome> {
+  const turn = run.turns + 1;
+  run.phase = 'calling_model';
+  run.publish('running');
+  const { message } = await callModel.executeWithOptions(
+    {
+      summary: `${config.request.model} · turn ${turn}`,
+      startToCloseTimeout: config.model.timeout,
+      heartbeatTimeout: config.model.heartbeatTimeout,
+      retry: {
+        maximumAttempts: config.model.maximumAttempts,
+        initialInterval: config.model.initialInterval,
+        maximumInterval: config.model.maximumInterval,
+        nonRetryableErrorTypes: [Failures.modelRejected.type, Failures.modelNotConfigured.type],
+      },
+    },
+    [{ request: { ...config.request, messages: run.messages }, turn }],
+  );
+  run.turns = turn;
+  run.usage = addUsage(run.usage, message.usage);
+  run.stopReason = message.stop_reason;
+  // Verbatim, thinking and redacted_thinking blocks (with signatures) included.
+  run.messages.push({ role: 'assistant', content: message.content });
+
+  if (message.stop_reason === 'pause_turn') return 'next_turn'; // resume: send the conversation back as is
+  if (message.stop_reason !== 'tool_use') return 'done'; // end_turn, stop_sequence, max_tokens, refusal, …
+  const calls = toolUses(message);
+  if (calls.length === 0) run.fail('the model stopped with tool_use but sent no tool_use block');
+
+  run.phase = 'running_tools';
+  for (const c of calls) run.pendingTools.set(c.id, { id: c.id, name: c.name, input: c.input });
+  run.publish('running');
+  // Parallel calls run concurrently; results go back in one user message, in tool_use order.
+  const results = await Promise.all(
+    calls.map(async (call) => {
+      const result = await runToolCall(config, call, turn, run.workflowId);
+      run.pendingTools.delete(call.id);
+      return result;
+    }),
+  );
+  run.messages.push({ role: 'user', content: results });
+  return 'next_turn';
+}

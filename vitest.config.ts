@@ -27,7 +27,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { ...integration, name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/unit/**', 'test/faults/**', '**/node_modules/**'], testTimeout: 60_000 },
+        test: {
+          ...integration,
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**', 'test/faults/**', '**/node_modules/**'],
+          testTimeout: 60_000,
+        },
       },
       {
         extends: true,

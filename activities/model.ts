@@ -58,10 +58,13 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
           if (event.type === 'content_block_delta') {
             const d = event.delta;
             streamedChars +=
-              d.type === 'text_delta' ? d.text.length
-              : d.type === 'input_json_delta' ? d.partial_json.length
-              : d.type === 'thinking_delta' ? d.thinking.length
-              : 0;
+              d.type === 'text_delta'
+                ? d.text.length
+                : d.type === 'input_json_delta'
+                  ? d.partial_json.length
+                  : d.type === 'thinking_delta'
+                    ? d.thinking.length
+                    : 0;
             progress.outputTokens = Math.max(progress.outputTokens, Math.ceil(streamedChars / 4));
           } else if (event.type === 'message_delta') {
             progress.outputTokens = event.usage.output_tokens;

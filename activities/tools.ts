@@ -93,7 +93,11 @@ function truncate(value: ToolResultBlockParam['content'], max: number): ToolResu
   const size = (v: unknown) => Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');
   const total = size(value);
   if (total <= max) return value;
-  const cut = (text: string, bytes: number) => Buffer.from(text, 'utf8').subarray(0, Math.max(0, bytes)).toString('utf8').replace(/\uFFFD+$/, '');
+  const cut = (text: string, bytes: number) =>
+    Buffer.from(text, 'utf8')
+      .subarray(0, Math.max(0, bytes))
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '');
   if (typeof value === 'string') {
     const shown = cut(value, max - 200);
     return shown + note(total, Buffer.byteLength(shown));
@@ -115,6 +119,10 @@ function truncate(value: ToolResultBlockParam['content'], max: number): ToolResu
 }
 
 function isContentBlock(b: unknown): boolean {
-  return typeof b === 'object' && b !== null && typeof (b as { type?: unknown }).type === 'string' &&
-    ['text', 'image', 'document', 'search_result'].includes((b as { type: string }).type);
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    typeof (b as { type?: unknown }).type === 'string' &&
+    ['text', 'image', 'document', 'search_result'].includes((b as { type: string }).type)
+  );
 }

@@ -27,7 +27,9 @@ export class AgentRegistry {
         if (!Number.isInteger(v) || v < 1) throw bad(`: limits.${k} must be a positive integer`);
       }
       if ((def.limits?.conversationMaxBytes ?? 0) > MAX_CONVERSATION_BYTES) {
-        throw bad(`: limits.conversationMaxBytes may be at most ${MAX_CONVERSATION_BYTES} (a run's conversation must stay well under Temporal's 2 MB payload limit)`);
+        throw bad(
+          `: limits.conversationMaxBytes may be at most ${MAX_CONVERSATION_BYTES} (a run's conversation must stay well under Temporal's 2 MB payload limit)`,
+        );
       }
       const tools = new Map<string, AgentTool<unknown>>();
       for (const tool of def.tools) {

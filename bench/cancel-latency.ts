@@ -28,11 +28,18 @@ export async function measureCancelLatency(n = N): Promise<{ closed: number[]; a
   const fake = await FakeMessagesApi.start({ apiKey: 'bench' });
   const native = await NativeConnection.connect({ address: server.address });
   const worker = await createAgentWorker({
-    connection: native, namespace: 'default', taskQueue: 'bench-cancel', agents: [toolboxAgent],
-    endpoint: { apiKey: 'bench', baseURL: fake.url }, shutdownGraceTime: '1s',
+    connection: native,
+    namespace: 'default',
+    taskQueue: 'bench-cancel',
+    agents: [toolboxAgent],
+    endpoint: { apiKey: 'bench', baseURL: fake.url },
+    shutdownGraceTime: '1s',
   });
   const connection = await Connection.connect({ address: server.address });
-  const runner = await AgentRunner.connect({ client: new Client({ connection, dataConverter: dataConverter() }), settings: { taskQueue: 'bench-cancel' } });
+  const runner = await AgentRunner.connect({
+    client: new Client({ connection, dataConverter: dataConverter() }),
+    settings: { taskQueue: 'bench-cancel' },
+  });
   const closed: number[] = [];
   const aborted: number[] = [];
   try {

@@ -97,8 +97,18 @@ export async function measureConcurrency(opts: {
     // Leave nothing running behind the bench: terminate what did not finish.
     await mapLimit(started, 50, async ({ handle }) => handle.temporal.terminate('bench time limit').catch(() => undefined));
     return {
-      runs, completed: 0, failed: runs, startPhaseMs, makespanMs: Number.NaN, runMs: [], turnsPerSecond: Number.NaN,
-      peakRss: mem.peakRss, hwm: mem.hwm, cpu: cpuUsed, persistencePerTurn: new Map(), timedOut: true,
+      runs,
+      completed: 0,
+      failed: runs,
+      startPhaseMs,
+      makespanMs: Number.NaN,
+      runMs: [],
+      turnsPerSecond: Number.NaN,
+      peakRss: mem.peakRss,
+      hwm: mem.hwm,
+      cpu: cpuUsed,
+      persistencePerTurn: new Map(),
+      timedOut: true,
     };
   }
   const last = Math.max(...outcome.map((o) => o.at));

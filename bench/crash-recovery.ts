@@ -69,7 +69,11 @@ export async function measureCrashRecovery(opts: {
         out.push({ recoveryMs: Number.NaN, replacementReadyMs, completed: false });
       } else {
         const r = await run.result();
-        out.push({ recoveryMs: retriedAt - killedAt, replacementReadyMs, completed: r.status === 'completed' && r.finalText === 'Recovered.' });
+        out.push({
+          recoveryMs: retriedAt - killedAt,
+          replacementReadyMs,
+          completed: r.status === 'completed' && r.finalText === 'Recovered.',
+        });
       }
       await second.stop();
     }

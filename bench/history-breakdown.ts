@@ -51,7 +51,11 @@ interface Span {
 }
 
 /** Per-turn segments of one execution (turns that had exactly one tool call); also events per turn. */
-export async function turnBreakdown(client: Client, workflowId: string, runId?: string): Promise<{ turns: TurnSegments[]; eventsPerTurn: number; wftPerTurn: number; upsertsPerTurn: number }> {
+export async function turnBreakdown(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ turns: TurnSegments[]; eventsPerTurn: number; wftPerTurn: number; upsertsPerTurn: number }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const spans = new Map<number, Span>();
@@ -76,8 +80,12 @@ export async function turnBreakdown(client: Client, workflowId: string, runId?: 
       if (span) span.started = at(e);
     }
     const closed =
-      e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ??
-      e.workflowTaskCompletedEventAttributes ?? e.workflowTaskFailedEventAttributes ?? e.workflowTaskTimedOutEventAttributes;
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.workflowTaskCompletedEventAttributes ??
+      e.workflowTaskFailedEventAttributes ??
+      e.workflowTaskTimedOutEventAttributes;
     if (closed) {
       const span = spans.get(Number(closed.scheduledEventId));
       if (span) span.closed = at(e);
@@ -93,7 +101,16 @@ export async function turnBreakdown(client: Client, workflowId: string, runId?: 
     const wfts = between.filter((s) => s.kind === 'wft');
     const m = models[k]!;
     const t = tools[0];
-    if (tools.length !== 1 || wfts.length !== 2 || !t || m.started === undefined || m.closed === undefined || t.started === undefined || t.closed === undefined) continue;
+    if (
+      tools.length !== 1 ||
+      wfts.length !== 2 ||
+      !t ||
+      m.started === undefined ||
+      m.closed === undefined ||
+      t.started === undefined ||
+      t.closed === undefined
+    )
+      continue;
     if (wfts.some((w) => w.started === undefined || w.closed === undefined)) continue;
     turns.push({
       modelDispatch: m.started - m.scheduled,
@@ -114,7 +131,10 @@ export async function turnBreakdown(client: Client, workflowId: string, runId?: 
 }
 
 /** Total history bytes of a run's whole continue-as-new chain, with the size of each execution. */
-export async function chainHistory(client: Client, workflowId: string): Promise<{ executions: { runId: string; bytes: number; events: number }[]; totalBytes: number }> {
+export async function chainHistory(
+  client: Client,
+  workflowId: string,
+): Promise<{ executions: { runId: string; bytes: number; events: number }[]; totalBytes: number }> {
   const first = await client.workflow.getHandle(workflowId).describe();
   let runId: string | undefined = first.raw.workflowExecutionInfo?.firstRunId ?? undefined;
   const executions: { runId: string; bytes: number; events: number }[] = [];

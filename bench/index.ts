@@ -29,12 +29,31 @@ import { TimedBrain } from './timed-brain.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const wants = (section: string) => !only || only.includes(section);
 
 const plan = quick
-  ? { overheadTurns: 30, overheadRuns: 2, lengthTurns: 200, levels: [100, 300], crashTrials: 1, cancelRuns: 10, concurrencyProfiles: [BASELINE, TUNED] }
-  : { overheadTurns: 60, overheadRuns: 3, lengthTurns: 1000, levels: [200, 1000], crashTrials: 3, cancelRuns: 10, concurrencyProfiles: [BASELINE, SERVER_TUNED, TUNED] };
+  ? {
+      overheadTurns: 30,
+      overheadRuns: 2,
+      lengthTurns: 200,
+      levels: [100, 300],
+      crashTrials: 1,
+      cancelRuns: 10,
+      concurrencyProfiles: [BASELINE, TUNED],
+    }
+  : {
+      overheadTurns: 60,
+      overheadRuns: 3,
+      lengthTurns: 1000,
+      levels: [200, 1000],
+      crashTrials: 3,
+      cancelRuns: 10,
+      concurrencyProfiles: [BASELINE, SERVER_TUNED, TUNED],
+    };
 
 const OVERHEAD_TARGET_MS = 10;
 const LENGTH_TARGET = 1.1;
@@ -75,13 +94,29 @@ async function overhead(stack: Stack, profile: Profile, bundlePath: string, diag
   const brain = new TimedBrain();
   const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: brain.brain });
   const taskQueue = `bench-overhead-${profile.name}`;
-  const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: 100, tuning: profile.tuning });
+  const worker = spawnBenchWorker({
+    address: stack.server.address,
+    taskQueue,
+    baseURL: fake.url,
+    apiKey: BENCH_API_KEY,
+    bundlePath,
+    maxActivities: 100,
+    tuning: profile.tuning,
+  });
   try {
     await worker.ready;
     const r = await measureOverhead({
-      label: profile.name, client: stack.client, runner: await stack.runner(taskQueue), taskQueue, brain, baseURL: fake.url,
-      turns: plan.overheadTurns, runs: plan.overheadRuns, pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid },
-      withoutSearchAttributes: diagnostics, persistenceCalls: () => stack.persistenceCalls(),
+      label: profile.name,
+      client: stack.client,
+      runner: await stack.runner(taskQueue),
+      taskQueue,
+      brain,
+      baseURL: fake.url,
+      turns: plan.overheadTurns,
+      runs: plan.overheadRuns,
+      pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid },
+      withoutSearchAttributes: diagnostics,
+      persistenceCalls: () => stack.persistenceCalls(),
     });
     if (fake.problems.length) throw new Error(`fake API problems: ${fake.problems.join('; ')}`);
     results.overhead.set(profile.name, r);
@@ -104,12 +139,25 @@ async function concurrency(profile: Profile, bundlePath: string): Promise<void> 
       await withStack(profile.server, async (stack) => {
         progress(`concurrency: ${profile.name}, ${runs} runs`);
         const taskQueue = `bench-conc-${profile.name}-${runs}`;
-        const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: Math.max(100, runs), tuning: profile.tuning });
+        const worker = spawnBenchWorker({
+          address: stack.server.address,
+          taskQueue,
+          baseURL: fake.url,
+          apiKey: BENCH_API_KEY,
+          bundlePath,
+          maxActivities: Math.max(100, runs),
+          tuning: profile.tuning,
+        });
         try {
           await worker.ready;
           const r = await measureConcurrency({
-            label: `${profile.name}-${runs}`, runner: await stack.runner(taskQueue), worker, runs, startParallelism: 50,
-            pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid }, timeLimitMs: Math.max(120_000, runs * 300),
+            label: `${profile.name}-${runs}`,
+            runner: await stack.runner(taskQueue),
+            worker,
+            runs,
+            startParallelism: 50,
+            pids: { server: stack.server.process.pid!, worker: worker.pid, bench: process.pid },
+            timeLimitMs: Math.max(120_000, runs * 300),
             persistenceCalls: () => stack.persistenceCalls(),
           });
           progress(describeConcurrency(r));
@@ -130,11 +178,25 @@ async function length(stack: Stack, profile: Profile, bundlePath: string): Promi
   const brain = lengthBrain(plan.lengthTurns);
   const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: brain.brain });
   const taskQueue = `bench-length-${profile.name}`;
-  const worker = spawnBenchWorker({ address: stack.server.address, taskQueue, baseURL: fake.url, apiKey: BENCH_API_KEY, bundlePath, maxActivities: 100, tuning: profile.tuning });
+  const worker = spawnBenchWorker({
+    address: stack.server.address,
+    taskQueue,
+    baseURL: fake.url,
+    apiKey: BENCH_API_KEY,
+    bundlePath,
+    maxActivities: 100,
+    tuning: profile.tuning,
+  });
   try {
     await worker.ready;
     results.length = await measureLength({
-      client: stack.client, runner: await stack.runner(taskQueue), brain, agent: longrunAgent, baseURL: fake.url, turns: plan.lengthTurns, timeLimitMs: 600_000,
+      client: stack.client,
+      runner: await stack.runner(taskQueue),
+      brain,
+      agent: longrunAgent,
+      baseURL: fake.url,
+      turns: plan.lengthTurns,
+      timeLimitMs: 600_000,
     });
     for (const line of describeLength(results.length)) progress(line);
   } finally {
@@ -162,10 +224,22 @@ function reportOverhead(): void {
     [
       ['durable, median / p95', ...rs.map((r) => `${ms(median(r.durable))} / ${ms(p95(r.durable))}`), ''],
       ['plain loop, median / p95', ...rs.map((r) => `${ms(median(r.plain))} / ${ms(p95(r.plain))}`), ''],
-      ['**added by Temporal**, median / p95', ...rs.map((r) => `**${ms(added(r, median))}** / ${ms(added(r, p95))}`), `≤ ${OVERHEAD_TARGET_MS} ms median`],
-      ...rs.some((r) => r.noSearchAttributes)
-        ? [['durable without search-attribute upserts, median / p95', ...rs.map((r) => (r.noSearchAttributes ? `${ms(median(r.noSearchAttributes.durable))} / ${ms(p95(r.noSearchAttributes.durable))}` : '–')), '']]
-        : [],
+      [
+        '**added by Temporal**, median / p95',
+        ...rs.map((r) => `**${ms(added(r, median))}** / ${ms(added(r, p95))}`),
+        `≤ ${OVERHEAD_TARGET_MS} ms median`,
+      ],
+      ...(rs.some((r) => r.noSearchAttributes)
+        ? [
+            [
+              'durable without search-attribute upserts, median / p95',
+              ...rs.map((r) =>
+                r.noSearchAttributes ? `${ms(median(r.noSearchAttributes.durable))} / ${ms(p95(r.noSearchAttributes.durable))}` : '–',
+              ),
+              '',
+            ],
+          ]
+        : []),
     ],
   );
   out.line(`Where a durable turn goes — medians (p95) from the server's history timestamps; the segments add up to the turn exactly:`);
@@ -173,7 +247,10 @@ function reportOverhead(): void {
   const keys = Object.keys(SEGMENT_LABELS) as (keyof TurnSegments)[];
   out.table(
     ['segment', ...profiles],
-    keys.map((k) => [SEGMENT_LABELS[k], ...rs.map((r) => `${ms(median(r.segments.map((x) => x[k])))} (${fmt(p95(r.segments.map((x) => x[k])), 1)})`)]),
+    keys.map((k) => [
+      SEGMENT_LABELS[k],
+      ...rs.map((r) => `${ms(median(r.segments.map((x) => x[k])))} (${fmt(p95(r.segments.map((x) => x[k])), 1)})`),
+    ]),
   );
   out.line(
     `Per turn: ${fmt(rs[0]!.eventsPerTurn, 0)} history events, ${fmt(rs[0]!.wftPerTurn, 0)} workflow tasks, 2 activities (callModel, runTool), ` +
@@ -183,27 +260,51 @@ function reportOverhead(): void {
   out.line();
   out.table(
     ['CPU per durable turn', ...profiles],
-    ['server', 'worker', 'bench', 'others'].map((k) => [k === 'bench' ? 'bench process (client + fake API)' : k === 'others' ? 'rest of the machine' : `${k} process`, ...rs.map((r) => ms(r.cpuPerTurn[k] ?? Number.NaN))]).concat(
-      rs.some((r) => r.noSearchAttributes)
-        ? [['server, runs without search-attribute upserts', ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.server ?? Number.NaN) : '–'))],
-           ['worker, runs without search-attribute upserts', ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.worker ?? Number.NaN) : '–'))]]
-        : [],
-    ),
+    ['server', 'worker', 'bench', 'others']
+      .map((k) => [
+        k === 'bench' ? 'bench process (client + fake API)' : k === 'others' ? 'rest of the machine' : `${k} process`,
+        ...rs.map((r) => ms(r.cpuPerTurn[k] ?? Number.NaN)),
+      ])
+      .concat(
+        rs.some((r) => r.noSearchAttributes)
+          ? [
+              [
+                'server, runs without search-attribute upserts',
+                ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.server ?? Number.NaN) : '–')),
+              ],
+              [
+                'worker, runs without search-attribute upserts',
+                ...rs.map((r) => (r.noSearchAttributes ? ms(r.noSearchAttributes.cpuPerTurn.worker ?? Number.NaN) : '–')),
+              ],
+            ]
+          : [],
+      ),
   );
-  out.line(`What the server does per durable turn (its own \`persistence_requests\` / \`visibility_persistence_requests\` counters; the dev server keeps everything in one SQLite database):`);
+  out.line(
+    `What the server does per durable turn (its own \`persistence_requests\` / \`visibility_persistence_requests\` counters; the dev server keeps everything in one SQLite database):`,
+  );
   out.line();
-  persistenceTable('persistence calls per turn', profiles.map((p, i) => [p, rs[i]!.persistencePerTurn]));
+  persistenceTable(
+    'persistence calls per turn',
+    profiles.map((p, i) => [p, rs[i]!.persistencePerTurn]),
+  );
 }
 
 /** A table of the server's persistence calls per turn, top operations, one column per result. */
 function persistenceTable(title: string, columns: [string, Map<string, number>][]): void {
   const ops = new Map<string, number>();
   for (const [, m] of columns) for (const [op, n] of m) ops.set(op, Math.max(ops.get(op) ?? 0, n));
-  const top = [...ops].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([op]) => op);
+  const top = [...ops]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([op]) => op);
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   out.table(
     [title, ...columns.map(([name]) => name)],
-    [...top.map((op) => [op, ...columns.map(([, m]) => fmt(m.get(op) ?? 0, 2))]), ['**all persistence calls**', ...columns.map(([, m]) => `**${fmt(total(m), 1)}**`)]],
+    [
+      ...top.map((op) => [op, ...columns.map(([, m]) => fmt(m.get(op) ?? 0, 2))]),
+      ['**all persistence calls**', ...columns.map(([, m]) => `**${fmt(total(m), 1)}**`)],
+    ],
   );
 }
 
@@ -226,15 +327,39 @@ function reportLength(): void {
       ['turns 1–10, mean (median)', `${ms(mean(r.first10))} (${ms(median(r.first10))})`, ''],
       [`turns ${r.turns / 2 - 4}–${r.turns / 2 + 5}, mean (median)`, `${ms(mean(r.middle10))} (${ms(median(r.middle10))})`, ''],
       [`last 10 turns, mean (median)`, `${ms(mean(r.last10))} (${ms(median(r.last10))})`, ''],
-      ['**last 10 / first 10**: means (medians)', `**${fmt(ratio, 2)}×** (${fmt(median(r.last10) / median(r.first10), 2)}×)`, `≤ ${LENGTH_TARGET}×`],
+      [
+        '**last 10 / first 10**: means (medians)',
+        `**${fmt(ratio, 2)}×** (${fmt(median(r.last10) / median(r.first10), 2)}×)`,
+        `≤ ${LENGTH_TARGET}×`,
+      ],
       ['last 10 / middle 10', `${fmt(mean(r.last10) / mean(r.middle10), 2)}× (${fmt(median(r.last10) / median(r.middle10), 2)}×)`, ''],
-      ['all turns: median / p99 / slowest', `${ms(median(r.all))} / ${ms(quantile(r.all, 0.99))} / ${ms(slowest)} (turn ${r.all.indexOf(slowest) + 1})`, ''],
-      ['plain loop, 10 turns from scratch / 10 turns continuing the final conversation', `${ms(mean(r.plainFirst10))} / ${ms(mean(r.plainLast10))} (${fmt(mean(r.plainLast10) / mean(r.plainFirst10), 2)}×)`, ''],
-      ['added by Temporal per turn: first 10 / last 10', `${ms(mean(r.first10) - mean(r.plainFirst10))} / ${ms(mean(r.last10) - mean(r.plainLast10))}`, ''],
-      ['request body (whole JSON): first / middle / last', `${fmt(r.requestBytes.first / 1024, 1)} KB / ${fmt(r.requestBytes.middle / 1024, 0)} KB / ${fmt(r.requestBytes.last / 1024, 0)} KB`, ''],
+      [
+        'all turns: median / p99 / slowest',
+        `${ms(median(r.all))} / ${ms(quantile(r.all, 0.99))} / ${ms(slowest)} (turn ${r.all.indexOf(slowest) + 1})`,
+        '',
+      ],
+      [
+        'plain loop, 10 turns from scratch / 10 turns continuing the final conversation',
+        `${ms(mean(r.plainFirst10))} / ${ms(mean(r.plainLast10))} (${fmt(mean(r.plainLast10) / mean(r.plainFirst10), 2)}×)`,
+        '',
+      ],
+      [
+        'added by Temporal per turn: first 10 / last 10',
+        `${ms(mean(r.first10) - mean(r.plainFirst10))} / ${ms(mean(r.last10) - mean(r.plainLast10))}`,
+        '',
+      ],
+      [
+        'request body (whole JSON): first / middle / last',
+        `${fmt(r.requestBytes.first / 1024, 1)} KB / ${fmt(r.requestBytes.middle / 1024, 0)} KB / ${fmt(r.requestBytes.last / 1024, 0)} KB`,
+        '',
+      ],
       ['old tool results elided by the context policy', String(r.elided), ''],
       ['executions (continue-as-new)', String(r.executions), ''],
-      ['history bytes per turn (Σ historySizeBytes of the chain / turns)', `${fmt(r.historyBytes / r.turns / 1024, 1)} KB (${fmt(r.historyBytes / 2 ** 20, 1)} MB in all)`, ''],
+      [
+        'history bytes per turn (Σ historySizeBytes of the chain / turns)',
+        `${fmt(r.historyBytes / r.turns / 1024, 1)} KB (${fmt(r.historyBytes / 2 ** 20, 1)} MB in all)`,
+        '',
+      ],
       ['largest execution', `${fmt(r.maxExecutionBytes / 2 ** 20, 2)} MB, ${r.maxExecutionEvents} events`, ''],
       ['wall time', `${s(r.wallMs, 1)} (${ms(r.wallMs / r.turns)} per turn)`, ''],
     ],
@@ -256,7 +381,9 @@ function reportConcurrency(): void {
     for (const r of list) {
       const cpu = (k: string) => fmt((r.cpu[k] ?? 0) / 1000, 1);
       rows.push([
-        name, String(r.runs), s(r.startPhaseMs),
+        name,
+        String(r.runs),
+        s(r.startPhaseMs),
         r.timedOut ? 'timed out' : s(r.makespanMs, 1),
         r.timedOut ? '–' : `${fmt(r.makespanMs / IDEAL_MS, 1)}×`,
         r.timedOut ? '–' : fmt(r.turnsPerSecond, 0),
@@ -267,7 +394,21 @@ function reportConcurrency(): void {
       ]);
     }
   }
-  out.table(['profile', 'runs', 'start phase', 'makespan', 'vs ideal', 'turns/s', 'run latency p50 / p95', 'worker peak RSS (VmHWM)', 'CPU s: server / worker / bench / rest', 'completed'], rows);
+  out.table(
+    [
+      'profile',
+      'runs',
+      'start phase',
+      'makespan',
+      'vs ideal',
+      'turns/s',
+      'run latency p50 / p95',
+      'worker peak RSS (VmHWM)',
+      'CPU s: server / worker / bench / rest',
+      'completed',
+    ],
+    rows,
+  );
   out.line(`Targets: ${Math.max(...plan.levels)} runs within ${CONC_TARGET}× of the ideal, worker RSS under 1 GB.`);
   out.line();
   const top = Math.max(...plan.levels);
@@ -287,8 +428,16 @@ function reportRecovery(): void {
   const c = results.cancel;
   if (c && 'error' in c) rows.push(['cancel', `did not run: ${c.error}`, '']);
   else if (c) {
-    rows.push([`cancel signal → run closed (measureCancelLatency(${c.closed.length}))`, `median ${ms(median(c.closed), 0)}, p95 ${ms(p95(c.closed), 0)}, max ${ms(Math.max(...c.closed), 0)}`, 'README: median 24 ms, p95 53 ms']);
-    rows.push(['cancel signal → model HTTP stream aborted at the fake', `median ${ms(median(c.aborted), 0)}, p95 ${ms(p95(c.aborted), 0)}`, `≤ heartbeat throttle ${HEARTBEAT_THROTTLE_MS} ms`]);
+    rows.push([
+      `cancel signal → run closed (measureCancelLatency(${c.closed.length}))`,
+      `median ${ms(median(c.closed), 0)}, p95 ${ms(p95(c.closed), 0)}, max ${ms(Math.max(...c.closed), 0)}`,
+      'README: median 24 ms, p95 53 ms',
+    ]);
+    rows.push([
+      'cancel signal → model HTTP stream aborted at the fake',
+      `median ${ms(median(c.aborted), 0)}, p95 ${ms(p95(c.aborted), 0)}`,
+      `≤ heartbeat throttle ${HEARTBEAT_THROTTLE_MS} ms`,
+    ]);
   }
   const t = results.crash;
   if (t) {
@@ -312,13 +461,22 @@ function reportSummary(): void {
   if (ob || ot) {
     const a = (r: OverheadResult | undefined) => (r ? median(r.durable) - median(r.plain) : Number.NaN);
     const best = a(ot ?? ob);
-    rows.push(['overhead added per turn (median)', ms(a(ob)), ms(a(ot)), `≤ ${OVERHEAD_TARGET_MS} ms`, verdict(best <= OVERHEAD_TARGET_MS, `${fmt(best / OVERHEAD_TARGET_MS, 1)}× the target`)]);
+    rows.push([
+      'overhead added per turn (median)',
+      ms(a(ob)),
+      ms(a(ot)),
+      `≤ ${OVERHEAD_TARGET_MS} ms`,
+      verdict(best <= OVERHEAD_TARGET_MS, `${fmt(best / OVERHEAD_TARGET_MS, 1)}× the target`),
+    ]);
   }
   const l = results.length;
   if (l) {
     const ratio = mean(l.last10) / mean(l.first10);
     rows.push([
-      `length: last 10 / first 10 turns (${l.turns} turns), means (medians)`, '', `${fmt(ratio, 2)}× (${fmt(median(l.last10) / median(l.first10), 2)}×)`, `≤ ${LENGTH_TARGET}×`,
+      `length: last 10 / first 10 turns (${l.turns} turns), means (medians)`,
+      '',
+      `${fmt(ratio, 2)}× (${fmt(median(l.last10) / median(l.first10), 2)}×)`,
+      `≤ ${LENGTH_TARGET}×`,
       verdict(ratio <= LENGTH_TARGET, `by ${fmt((ratio / LENGTH_TARGET - 1) * 100, 0)} %`),
     ]);
     rows.push(['length: executions / history per turn', '', `${l.executions} / ${fmt(l.historyBytes / l.turns / 1024, 1)} KB`, '', '']);
@@ -329,14 +487,39 @@ function reportSummary(): void {
     const ratio = (r: ConcurrencyResult | undefined) => (r && !r.timedOut ? r.makespanMs / IDEAL_MS : Number.NaN);
     const n = (ct ?? cb)!.runs;
     const best = ratio(ct ?? cb);
-    rows.push([`${n} concurrent runs: makespan / ideal`, `${fmt(ratio(cb), 1)}×`, `${fmt(ratio(ct), 1)}×`, `≤ ${CONC_TARGET}×`, verdict(best <= CONC_TARGET, `${fmt(best / CONC_TARGET, 0)}× over`)]);
-    rows.push([`${n} concurrent runs: turns/s`, fmt(cb?.turnsPerSecond ?? Number.NaN, 0), fmt(ct?.turnsPerSecond ?? Number.NaN, 0), '', '']);
+    rows.push([
+      `${n} concurrent runs: makespan / ideal`,
+      `${fmt(ratio(cb), 1)}×`,
+      `${fmt(ratio(ct), 1)}×`,
+      `≤ ${CONC_TARGET}×`,
+      verdict(best <= CONC_TARGET, `${fmt(best / CONC_TARGET, 0)}× over`),
+    ]);
+    rows.push([
+      `${n} concurrent runs: turns/s`,
+      fmt(cb?.turnsPerSecond ?? Number.NaN, 0),
+      fmt(ct?.turnsPerSecond ?? Number.NaN, 0),
+      '',
+      '',
+    ]);
     const rss = (ct ?? cb)!.peakRss;
-    rows.push([`${n} concurrent runs: worker peak RSS`, cb ? MB(cb.peakRss) : '–', ct ? MB(ct.peakRss) : '–', '< 1 GB', verdict(rss < RSS_TARGET)]);
+    rows.push([
+      `${n} concurrent runs: worker peak RSS`,
+      cb ? MB(cb.peakRss) : '–',
+      ct ? MB(ct.peakRss) : '–',
+      '< 1 GB',
+      verdict(rss < RSS_TARGET),
+    ]);
   }
   const c = results.cancel;
   if (c && !('error' in c)) rows.push(['cancel → run closed (median)', ms(median(c.closed), 0), '', 'README 24 ms', '']);
-  if (results.crash) rows.push(['crash → retried model call (median)', s(median(results.crash.map((x) => x.recoveryMs))), '', `≈ ${s(HEARTBEAT_TIMEOUT_MS, 0)} heartbeat timeout + ~1 s`, '']);
+  if (results.crash)
+    rows.push([
+      'crash → retried model call (median)',
+      s(median(results.crash.map((x) => x.recoveryMs))),
+      '',
+      `≈ ${s(HEARTBEAT_TIMEOUT_MS, 0)} heartbeat timeout + ~1 s`,
+      '',
+    ]);
   out.line(`### Summary`);
   out.line();
   out.table(['figure', 'baseline', 'tuned', 'target', 'verdict'], rows);
@@ -345,7 +528,9 @@ function reportSummary(): void {
 async function main(): Promise<void> {
   const started = performance.now();
   const env = environment();
-  out.line(`Command: \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only=${only.join(',')}` : ''}\` (${quick ? 'reduced' : 'full'} run)`);
+  out.line(
+    `Command: \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only=${only.join(',')}` : ''}\` (${quick ? 'reduced' : 'full'} run)`,
+  );
   out.line();
   for (const [k, v] of Object.entries(env)) out.line(`- ${k}: ${v}`);
   out.line(`- payload codecs: AGENT_RUNNER_COMPRESSION=${process.env.AGENT_RUNNER_COMPRESSION ?? '(unset: the project default)'}`);

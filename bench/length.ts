@@ -82,7 +82,8 @@ export async function measureLength(opts: {
   });
   const r = await Promise.race([run.result(), limit]).finally(() => clearTimeout(timer));
   const wallMs = performance.now() - t0;
-  if (r.status !== 'completed' || r.turns !== turns) throw new Error(`length run ended ${r.status} after ${r.turns} turns: ${r.error ?? ''}`);
+  if (r.status !== 'completed' || r.turns !== turns)
+    throw new Error(`length run ended ${r.status} after ${r.turns} turns: ${r.error ?? ''}`);
   const g = gaps(brain.of(tag));
   const sizes = brain.sizes.get(tag) ?? [];
   const mid = Math.floor(turns / 2);
@@ -93,7 +94,11 @@ export async function measureLength(opts: {
   await plainLoop(opts.baseURL, opts.agent, [{ role: 'user', content: benchPrompt(headTag, 11) }], 11);
   const tailTag = `plaintail-${Date.now()}`;
   const [, ...rest] = r.messages;
-  const continued: MessageParam[] = [{ role: 'user', content: benchPrompt(tailTag, turns + 11) }, ...rest, { role: 'user', content: 'Continue.' }];
+  const continued: MessageParam[] = [
+    { role: 'user', content: benchPrompt(tailTag, turns + 11) },
+    ...rest,
+    { role: 'user', content: 'Continue.' },
+  ];
   await plainLoop(opts.baseURL, opts.agent, continued, 11);
   return {
     plainFirst10: gaps(brain.of(headTag)),

@@ -84,12 +84,20 @@ export async function plainLoop(baseURL: string, agent: AgentDefinition, start: 
  * starts it without the run's search attributes (as a foreign client would), so the workflow
  * skips its upserts: a diagnostic of what the visibility updates cost.
  */
-async function durableRun(runner: AgentRunner, client: Client, taskQueue: string, tag: string, turns: number, searchAttributes = true): Promise<void> {
+async function durableRun(
+  runner: AgentRunner,
+  client: Client,
+  taskQueue: string,
+  tag: string,
+  turns: number,
+  searchAttributes = true,
+): Promise<void> {
   const input: RunInput = { agent: 'toolbox', prompt: benchPrompt(tag, turns), overrides: { maxTurns: turns } };
   const r: RunResult = searchAttributes
     ? await (await runner.start('toolbox', input.prompt!, { workflowId: tag, overrides: input.overrides! })).result()
     : ((await (await client.workflow.start(AGENT_WORKFLOW_TYPE, { taskQueue, workflowId: tag, args: [input] })).result()) as RunResult);
-  if (r.status !== 'completed' || r.turns !== turns) throw new Error(`overhead run ${tag} ended ${r.status} after ${r.turns} turns: ${r.error ?? ''}`);
+  if (r.status !== 'completed' || r.turns !== turns)
+    throw new Error(`overhead run ${tag} ended ${r.status} after ${r.turns} turns: ${r.error ?? ''}`);
 }
 
 /** CPU ms per durable turn of each metered process. */
@@ -121,7 +129,17 @@ export async function measureOverhead(opts: {
     await plainLoop(opts.baseURL, toolboxAgent, [{ role: 'user', content: benchPrompt(`${label}-warm-plain-${w}`, 10) }], 10);
     await durableRun(opts.runner, opts.client, opts.taskQueue, `${label}-warm-durable-${w}-${Date.now()}`, 10);
   }
-  const result: OverheadResult = { durable: [], plain: [], segments: [], eventsPerTurn: 0, wftPerTurn: 0, upsertsPerTurn: 0, cpuPerTurn: {}, persistencePerTurn: new Map(), noSearchAttributes: undefined };
+  const result: OverheadResult = {
+    durable: [],
+    plain: [],
+    segments: [],
+    eventsPerTurn: 0,
+    wftPerTurn: 0,
+    upsertsPerTurn: 0,
+    cpuPerTurn: {},
+    persistencePerTurn: new Map(),
+    noSearchAttributes: undefined,
+  };
   const cpuTotals: Record<string, number> = {};
   const metered = async (fn: () => Promise<void>, into: Record<string, number>) => {
     const meter = cpuMeter(opts.pids);
@@ -149,7 +167,8 @@ export async function measureOverhead(opts: {
     await metered(() => durableRun(opts.runner, opts.client, opts.taskQueue, tag, turns, false), noSa.cpu);
     noSa.durable.push(...gaps(brain.of(tag)));
   }
-  const perTurn = (totals: Record<string, number>) => Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v / (turns * opts.runs)]));
+  const perTurn = (totals: Record<string, number>) =>
+    Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v / (turns * opts.runs)]));
   result.cpuPerTurn = perTurn(cpuTotals);
   if (opts.withoutSearchAttributes) result.noSearchAttributes = { durable: noSa.durable, cpuPerTurn: perTurn(noSa.cpu) };
   return result;

@@ -75,7 +75,9 @@ export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    void exited.then((code) => reject(new Error(`worker exited (${code}) before it was ready: ${out.trim().split('\n').slice(-3).join(' | ')}`)));
+    void exited.then((code) =>
+      reject(new Error(`worker exited (${code}) before it was ready: ${out.trim().split('\n').slice(-3).join(' | ')}`)),
+    );
   });
   ready.catch(() => undefined); // observed by whoever awaits it
   // A bench that dies must not leave a worker behind.

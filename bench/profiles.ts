@@ -57,7 +57,9 @@ export const BASELINE: Profile = {
 
 export const SERVER_TUNED: Profile = {
   name: 'server-tuned',
-  what: `dev server with ${TUNED_SERVER_ARGS.filter((a) => !a.startsWith('--')).map((a) => `\`${a}\``).join(', ')}, shipped worker`,
+  what: `dev server with ${TUNED_SERVER_ARGS.filter((a) => !a.startsWith('--'))
+    .map((a) => `\`${a}\``)
+    .join(', ')}, shipped worker`,
   server: 'tuned',
   tuning: undefined,
 };

@@ -47,7 +47,11 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         const calls = new Map<string, number>();
         for (const line of text.split('\n')) {
-          const kind = line.startsWith('persistence_requests{') ? '' : line.startsWith('visibility_persistence_requests{') ? 'visibility ' : undefined;
+          const kind = line.startsWith('persistence_requests{')
+            ? ''
+            : line.startsWith('visibility_persistence_requests{')
+              ? 'visibility '
+              : undefined;
           const op = kind === undefined ? undefined : /operation="([^"]+)"/.exec(line)?.[1];
           if (op) calls.set(kind + op, (calls.get(kind + op) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
         }

@@ -54,7 +54,8 @@ function parseTuning(json: string | undefined): TuningOptions {
   const parsed: unknown = JSON.parse(json);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('BENCH_WORKER_OPTIONS must be a JSON object');
   for (const key of Object.keys(parsed)) {
-    if (!TUNING_KEYS.includes(key)) throw new Error(`BENCH_WORKER_OPTIONS: unsupported option "${key}" (use one of ${TUNING_KEYS.join(', ')})`);
+    if (!TUNING_KEYS.includes(key))
+      throw new Error(`BENCH_WORKER_OPTIONS: unsupported option "${key}" (use one of ${TUNING_KEYS.join(', ')})`);
   }
   return parsed as TuningOptions;
 }
@@ -78,7 +79,9 @@ async function run(): Promise<void> {
       extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities, ...tuning },
     });
     // Same readiness line as worker/main.ts, so one spawner serves both entries.
-    console.log(`worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}", pid ${process.pid}, options ${JSON.stringify(tuning)}`);
+    console.log(
+      `worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}", pid ${process.pid}, options ${JSON.stringify(tuning)}`,
+    );
     await worker.run();
   } finally {
     await connection.close();

@@ -147,7 +147,9 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
 /** Run the codec server until SIGINT/SIGTERM. */
 async function serveCodec(port: number, host: string, io: CliIO): Promise<void> {
   const settings = codecSettingsFromEnv();
-  const origins = process.env.AGENT_RUNNER_CODEC_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = process.env.AGENT_RUNNER_CODEC_ORIGINS?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
   const server = await startCodecServer({
     codecs: payloadCodecs(settings),
@@ -197,7 +199,11 @@ async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number>
   const story = await tellRun(run, { follow, out });
   if (!story.closed) {
     const state = await run.temporal.query(stateQuery).catch(() => undefined);
-    io.out(state ? `still running: turn ${state.turn}, ${state.phase.replace('_', ' ')}${state.pendingTools.length ? ` (${state.pendingTools.map((t) => t.name).join(', ')})` : ''}` : 'still running');
+    io.out(
+      state
+        ? `still running: turn ${state.turn}, ${state.phase.replace('_', ' ')}${state.pendingTools.length ? ` (${state.pendingTools.map((t) => t.name).join(', ')})` : ''}`
+        : 'still running',
+    );
     io.out(run.url);
     return 0;
   }

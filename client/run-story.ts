@@ -103,7 +103,9 @@ export class RunStory {
       return p ? [`${I}✗ ${this.what(p)} cancelled (${this.took(p, at)})`] : [];
     }
     if (e.workflowExecutionSignaledEventAttributes?.signalName === 'cancel') {
-      const [arg] = (await decodePayloads(this.converter, e.workflowExecutionSignaledEventAttributes.input)) as [{ reason?: string } | undefined];
+      const [arg] = (await decodePayloads(this.converter, e.workflowExecutionSignaledEventAttributes.input)) as [
+        { reason?: string } | undefined,
+      ];
       return [`cancel requested${arg?.reason ? `: ${arg.reason}` : ''}`];
     }
     if (e.workflowExecutionCancelRequestedEventAttributes) return ['cancel requested via Temporal'];
@@ -137,7 +139,9 @@ export class RunStory {
     if (p.type === ActivityNames.callModel) {
       const m = (value as ModelCallResult).message;
       const turn = (p.input as { turn: number }).turn;
-      const out = [`── turn ${turn} · ${m.model} · ${m.stop_reason} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`];
+      const out = [
+        `── turn ${turn} · ${m.model} · ${m.stop_reason} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`,
+      ];
       for (const b of m.content) {
         if (b.type === 'text') out.push(`assistant: ${b.text}`);
         else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);

@@ -224,7 +224,8 @@ export class AgentRunner {
     const d = await run.temporal.describe();
     if (d.status.name !== 'RUNNING') {
       // The run's own status (a cancelled run is a *completed* workflow in Temporal's terms).
-      const status = d.status.name === 'COMPLETED' ? (d.typedSearchAttributes.get(AgentStatus) ?? 'completed') : d.status.name.toLowerCase();
+      const status =
+        d.status.name === 'COMPLETED' ? (d.typedSearchAttributes.get(AgentStatus) ?? 'completed') : d.status.name.toLowerCase();
       throw new RunnerError(`run "${workflowId}" has already ended (${status}): nothing to cancel`);
     }
     await run.temporal.signal(cancelSignal, reason ? { reason } : {});
@@ -242,7 +243,8 @@ export class AgentRunner {
     if (filter.status && !RUN_STATUSES.includes(filter.status)) {
       throw new RunnerError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
     }
-    if (filter.agent !== undefined && !/^[a-zA-Z0-9_.-]{1,64}$/.test(filter.agent)) throw new RunnerError(`invalid agent name "${filter.agent}"`);
+    if (filter.agent !== undefined && !/^[a-zA-Z0-9_.-]{1,64}$/.test(filter.agent))
+      throw new RunnerError(`invalid agent name "${filter.agent}"`);
     const clauses = [`WorkflowType = '${AGENT_WORKFLOW_TYPE}'`];
     if (filter.status) clauses.push(`AgentStatus = '${filter.status}'`);
     // A terminated run keeps AgentStatus 'running' (no workflow code ran): Temporal's status decides.

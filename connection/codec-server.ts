@@ -142,7 +142,12 @@ function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders,
   const text = JSON.stringify(body);
   // Decoded payloads are plaintext: no cache may keep them.
   res
-    .writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+    .writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(text),
+    })
     .end(text);
 }
 

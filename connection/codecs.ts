@@ -244,7 +244,10 @@ export function codecSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Code
   }
   const encryptWith = parseKeyId(env.AGENT_RUNNER_ENCRYPTION_KEY_ID?.trim() || DEFAULT_KEY_ID, 'AGENT_RUNNER_ENCRYPTION_KEY_ID');
   const keys: Record<string, Buffer> = { [encryptWith]: parseKey(current, 'AGENT_RUNNER_ENCRYPTION_KEY') };
-  for (const entry of (old ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (old ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     if (colon < 0) throw new Error('AGENT_RUNNER_ENCRYPTION_OLD_KEYS entries must look like id:base64key, separated by commas');
     const id = parseKeyId(entry.slice(0, colon).trim(), 'each AGENT_RUNNER_ENCRYPTION_OLD_KEYS id');

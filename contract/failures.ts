@@ -37,14 +37,22 @@ export interface FailureKind {
 export const Failures = {
   invalidRunInput: { type: 'InvalidRunInput', retried: false, remedy: 'fix the run input and start it again' },
   unknownAgent: { type: 'UnknownAgent', retried: false, remedy: 'check the name, or start a worker that serves this agent' },
-  modelRejected: { type: 'ModelRequestRejected', retried: false, remedy: 'fix what the message says; retrying the same request cannot succeed' },
+  modelRejected: {
+    type: 'ModelRequestRejected',
+    retried: false,
+    remedy: 'fix what the message says; retrying the same request cannot succeed',
+  },
   modelUnavailable: { type: 'ModelTemporarilyUnavailable', retried: true, remedy: 'nothing: the call is retried with backoff' },
   modelNotConfigured: {
     type: 'ModelNotConfigured',
     retried: false,
     remedy: 'set it (or ANTHROPIC_BASE_URL for a local server) and restart the worker',
   },
-  toolFailed: { type: 'ToolFailed', retried: true, remedy: 'nothing: retried per the tool\'s policy, then the model gets an is_error result' },
+  toolFailed: {
+    type: 'ToolFailed',
+    retried: true,
+    remedy: "nothing: retried per the tool's policy, then the model gets an is_error result",
+  },
   runFailed: { type: 'AgentRunFailed', retried: false, remedy: 'read the error line; the partial transcript is in the failure details' },
 } as const satisfies Record<string, FailureKind>;
 
@@ -81,8 +89,10 @@ export class ModelNotConfiguredError extends Error {
 
 /** Resolution errors → their non-retryable failure; anything else is rethrown (retried). */
 export function resolutionFailure(err: unknown): ApplicationFailure {
-  if (err instanceof UnknownAgentError) return ApplicationFailure.create({ type: Failures.unknownAgent.type, message: err.message, nonRetryable: true });
-  if (err instanceof InvalidRunInputError) return ApplicationFailure.create({ type: Failures.invalidRunInput.type, message: err.message, nonRetryable: true });
+  if (err instanceof UnknownAgentError)
+    return ApplicationFailure.create({ type: Failures.unknownAgent.type, message: err.message, nonRetryable: true });
+  if (err instanceof InvalidRunInputError)
+    return ApplicationFailure.create({ type: Failures.invalidRunInput.type, message: err.message, nonRetryable: true });
   throw err;
 }
 
@@ -153,7 +163,8 @@ export function modelFailure(err: unknown): ApplicationFailure {
     }
     const rule = BY_STATUS[err.status] ?? { retried: err.status >= 500, hint: err.status >= 500 ? 'server error' : 'request rejected' };
     const message = `Anthropic API ${err.status}${err.type ? ` ${err.type}` : ''}: ${oneLine(err.apiMessage ?? err.message)} (${rule.hint})`;
-    if (!rule.retried) return ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
+    if (!rule.retried)
+      return ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
     const delay = retryAfterMs(err.headers);
     return ApplicationFailure.create({
       type: Failures.modelUnavailable.type,
@@ -228,9 +239,11 @@ export function failureLine(err: unknown): string {
     else if (cause instanceof TemporalFailure || cause instanceof Error) msg = cause.message;
     else msg = err.message;
     const gaveUp =
-      err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ' (retries exhausted)'
-      : err.retryState === RetryState.TIMEOUT ? ' (retry time limit reached)'
-      : '';
+      err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+        ? ' (retries exhausted)'
+        : err.retryState === RetryState.TIMEOUT
+          ? ' (retry time limit reached)'
+          : '';
     return `${msg}${gaveUp}`;
   }
   if (err instanceof Error) return err.message;

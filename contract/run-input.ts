@@ -22,7 +22,8 @@ export function conversationTooLarge(bytes: number, limit: number, when = ''): s
 
 /** The first problem with a run's input, as one line saying what to do, or null when it is fine. */
 export function runInputProblem(input: unknown): string | null {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'run input must be an object { agent, prompt | messages, overrides? }';
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return 'run input must be an object { agent, prompt | messages, overrides? }';
   const i = input as Partial<Record<keyof RunInput, unknown>>;
   if (typeof i.agent !== 'string' || i.agent.trim() === '') return 'agent name is required (e.g. "triage")';
   const hasPrompt = i.prompt !== undefined;
@@ -66,8 +67,10 @@ export function overridesProblem(o: unknown): string | null {
   const tc = v.tool_choice;
   if (tc !== undefined) {
     const type = typeof tc === 'object' && tc !== null ? (tc as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string' || !['auto', 'any', 'tool', 'none'].includes(type)) return 'override tool_choice.type must be one of auto, any, tool, none';
-    if (type === 'tool' && typeof (tc as { name?: unknown }).name !== 'string') return 'override tool_choice of type "tool" needs the tool\'s name';
+    if (typeof type !== 'string' || !['auto', 'any', 'tool', 'none'].includes(type))
+      return 'override tool_choice.type must be one of auto, any, tool, none';
+    if (type === 'tool' && typeof (tc as { name?: unknown }).name !== 'string')
+      return 'override tool_choice of type "tool" needs the tool\'s name';
   }
   return null;
 }

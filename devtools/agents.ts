@@ -29,4 +29,3 @@ export const longrunAgent = defineAgent({
   modelCall: fastModelCall,
   limits: { toolResultMaxBytes: 20 * 1024, conversationMaxBytes: 300 * 1024, continueAsNewAtBytes: 512 * 1024 },
 });
-

@@ -34,7 +34,9 @@ async function demo(): Promise<number> {
     } else {
       const [host, port] = splitAddress(settings.connection.address);
       if (!['localhost', '127.0.0.1', '::1'].includes(host)) {
-        throw new Error(`nothing answers at TEMPORAL_ADDRESS=${settings.connection.address}: start that server, or unset TEMPORAL_ADDRESS to use the embedded one`);
+        throw new Error(
+          `nothing answers at TEMPORAL_ADDRESS=${settings.connection.address}: start that server, or unset TEMPORAL_ADDRESS to use the embedded one`,
+        );
       }
       console.log(`Temporal: no server at ${settings.connection.address}, starting the embedded dev server …`);
       server = await startDevServer({
@@ -73,7 +75,8 @@ async function demo(): Promise<number> {
     for (const line of transcriptLines(result.messages).slice(1)) console.log(line);
     console.log(`\nFinal answer: ${result.finalText}\n`);
     for (const line of summaryLines(result, run.url)) console.log(line);
-    if (server) console.log('(the embedded server stops now; `npm run server` serves the same state, so the link works again while it runs)');
+    if (server)
+      console.log('(the embedded server stops now; `npm run server` serves the same state, so the link works again while it runs)');
     console.log(`demo took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return result.status === 'completed' ? 0 : 1;
   } finally {

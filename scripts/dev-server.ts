@@ -70,9 +70,7 @@ export async function temporalAnswers(address: string, namespace = 'default', ti
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.withDeadline(Date.now() + timeoutMs, () =>
-      connection!.workflowService.describeNamespace({ namespace }),
-    );
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.describeNamespace({ namespace }));
     return true;
   } catch {
     return false;
@@ -120,7 +118,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   while (!(await temporalAnswers(address, namespace, 1_000))) {
     if (exited !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the Temporal dev server did not start (${exited !== undefined ? `exit code ${exited}` : 'no answer in 60 s'}): ${tail.slice(-5).join(' | ')}`);
+      throw new Error(
+        `the Temporal dev server did not start (${exited !== undefined ? `exit code ${exited}` : 'no answer in 60 s'}): ${tail.slice(-5).join(' | ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -141,7 +141,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
 }
 
 function searchAttributeCliType(t: string): string {
-  const map: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+  const map: Record<string, string> = {
+    KEYWORD: 'Keyword',
+    TEXT: 'Text',
+    INT: 'Int',
+    DOUBLE: 'Double',
+    BOOL: 'Bool',
+    DATETIME: 'Datetime',
+    KEYWORD_LIST: 'KeywordList',
+  };
   const v = map[t];
   if (!v) throw new Error(`unsupported search attribute type ${t}`);
   return v;

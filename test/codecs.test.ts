@@ -122,7 +122,9 @@ describe('EncryptionCodec', () => {
 
   it('names an unknown key id and the variable to set, without key material', async () => {
     const [sealed] = await encryption({ '2024-01': key(1) }, '2024-01').encode([defaultPayloadConverter.toPayload('x')]);
-    const err = await encryption({ '2025-06': key(2) }, '2025-06').decode([sealed!]).catch((e: unknown) => e);
+    const err = await encryption({ '2025-06': key(2) }, '2025-06')
+      .decode([sealed!])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/key id "2024-01" is not configured.*AGENT_RUNNER_ENCRYPTION_OLD_KEYS/);
     expect((err as Error).message).not.toContain(b64(key(1)));
@@ -185,9 +187,17 @@ describe('codecSettingsFromEnv', () => {
 
   it('rejects bad keys in one line that does not repeat the key', () => {
     const short = b64(randomBytes(16));
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: short }), short, /^AGENT_RUNNER_ENCRYPTION_KEY must be base64 of exactly 32 bytes, got 16; make one with: openssl rand -base64 32$/);
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: short }),
+      short,
+      /^AGENT_RUNNER_ENCRYPTION_KEY must be base64 of exactly 32 bytes, got 16; make one with: openssl rand -base64 32$/,
+    );
     const garbage = 'this is not base64 at all!!';
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: garbage }), garbage, /^AGENT_RUNNER_ENCRYPTION_KEY is not valid base64; make one with: openssl rand -base64 32$/);
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: garbage }),
+      garbage,
+      /^AGENT_RUNNER_ENCRYPTION_KEY is not valid base64; make one with: openssl rand -base64 32$/,
+    );
     const good = b64(key(5));
     const oldBad = b64(randomBytes(31));
     oneLineWithoutKey(
@@ -195,10 +205,26 @@ describe('codecSettingsFromEnv', () => {
       oldBad,
       /^AGENT_RUNNER_ENCRYPTION_OLD_KEYS key "old" must be base64 of exactly 32 bytes, got 31/,
     );
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: good, AGENT_RUNNER_ENCRYPTION_OLD_KEYS: good }), good, /entries must look like id:base64key/);
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_OLD_KEYS: `a:${good}` }), good, /OLD_KEYS is set but AGENT_RUNNER_ENCRYPTION_KEY is not/);
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'yes' }), good, /AGENT_RUNNER_COMPRESSION must be "on" or "off"/);
-    oneLineWithoutKey(() => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: good, AGENT_RUNNER_ENCRYPTION_KEY_ID: 'a:b' }), good, /KEY_ID must be a non-empty key id/);
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: good, AGENT_RUNNER_ENCRYPTION_OLD_KEYS: good }),
+      good,
+      /entries must look like id:base64key/,
+    );
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_OLD_KEYS: `a:${good}` }),
+      good,
+      /OLD_KEYS is set but AGENT_RUNNER_ENCRYPTION_KEY is not/,
+    );
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'yes' }),
+      good,
+      /AGENT_RUNNER_COMPRESSION must be "on" or "off"/,
+    );
+    oneLineWithoutKey(
+      () => codecSettingsFromEnv({ AGENT_RUNNER_ENCRYPTION_KEY: good, AGENT_RUNNER_ENCRYPTION_KEY_ID: 'a:b' }),
+      good,
+      /KEY_ID must be a non-empty key id/,
+    );
   });
 });
 
@@ -239,7 +265,9 @@ describe('codec server', () => {
 
   it('round-trips encode then decode over HTTP, with ?preserveStorageRefs=true as the UI sends', async () => {
     const plain = [defaultPayloadConverter.toPayload({ big: 'b'.repeat(5000) }), defaultPayloadConverter.toPayload(7)];
-    const encoded = (await (await post('/encode?preserveStorageRefs=true', { payloads: plain.map(toJson) })).json()) as { payloads: JsonPayload[] };
+    const encoded = (await (await post('/encode?preserveStorageRefs=true', { payloads: plain.map(toJson) })).json()) as {
+      payloads: JsonPayload[];
+    };
     expect(encoded.payloads.map((j) => j.metadata.encoding)).toEqual([b64(u8('binary/encrypted')), b64(u8('binary/encrypted'))]);
     const res = await post('/decode?preserveStorageRefs=true', encoded);
     expect(res.status).toBe(200);
@@ -283,7 +311,11 @@ describe('codec server', () => {
     };
     await expectError(await post('/decode', '{"payloads": [', { origin: UI }), 400, /^body is not JSON/);
     await expectError(await post('/decode', { nope: 1 }), 400, /body must be \{"payloads":\[\.\.\.\]\}/);
-    await expectError(await post('/decode', { payloads: [{ metadata: { encoding: 'not base64!' } }] }), 400, /payloads\[0\]\.metadata\.encoding must be a base64 string/);
+    await expectError(
+      await post('/decode', { payloads: [{ metadata: { encoding: 'not base64!' } }] }),
+      400,
+      /payloads\[0\]\.metadata\.encoding must be a base64 string/,
+    );
     const [sealed] = await encryption().encode([defaultPayloadConverter.toPayload('x')]);
     const tampered = toJson({ ...sealed, data: Buffer.from(sealed!.data!).fill(0, 12, 14) });
     await expectError(await post('/decode', { payloads: [tampered] }), 400, /authentication failed/);

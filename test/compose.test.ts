@@ -47,7 +47,11 @@ describe.skipIf(!compose)('docker-compose.yml', () => {
     // Workers: built from this repo, several, pointed at the cluster, drained gracefully.
     expect(services.worker?.build?.context).toBe(ROOT.replace(/\/$/, ''));
     expect(services.worker?.deploy?.replicas).toBe(2);
-    expect(services.worker?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', ANTHROPIC_API_KEY: 'sk-ant-placeholder', AGENT_RUNNER_SHUTDOWN_GRACE: '60s' });
+    expect(services.worker?.environment).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      ANTHROPIC_API_KEY: 'sk-ant-placeholder',
+      AGENT_RUNNER_SHUTDOWN_GRACE: '60s',
+    });
     expect(services.worker?.stop_grace_period).toBe('1m15s');
     expect(services.worker?.depends_on?.['search-attributes']?.condition).toBe('service_completed_successfully');
   });

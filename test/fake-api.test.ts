@@ -69,9 +69,12 @@ describe('round trips', () => {
         { text: 'Let me look.' },
       ),
     'thinking + redacted_thinking': () =>
-      r.message([r.thinkingBlock('The user wants… 😀 let me reason step by step.'), r.redactedThinking(), r.textBlock('Done.')], 'end_turn'),
-    'max_tokens': () => r.stop('max_tokens', 'Cut o'),
-    'stop_sequence': () => r.stop('stop_sequence', 'Up to the'),
+      r.message(
+        [r.thinkingBlock('The user wants… 😀 let me reason step by step.'), r.redactedThinking(), r.textBlock('Done.')],
+        'end_turn',
+      ),
+    max_tokens: () => r.stop('max_tokens', 'Cut o'),
+    stop_sequence: () => r.stop('stop_sequence', 'Up to the'),
   };
   for (const [name, build] of Object.entries(cases)) {
     it(`${name}: JSON and SSE give the same message`, async () => {
@@ -91,20 +94,57 @@ describe('round trips', () => {
   }
 
   it('the SSE frames follow the canonical sequence', () => {
-    const msg = { id: 'msg_1', type: 'message', role: 'assistant', model: 'm', stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null, diagnostics: null,
+    const msg = {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'm',
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      diagnostics: null,
       content: [r.textBlock('Let me look.'), r.toolUse('search_docs', { q: 'x' }, 'toolu_1')],
-      usage: { input_tokens: 10, output_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: null, server_tool_use: null, service_tier: 'standard', inference_geo: null, output_tokens_details: null, speed: null },
+      usage: {
+        input_tokens: 10,
+        output_tokens: 12,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation: null,
+        server_tool_use: null,
+        service_tier: 'standard',
+        inference_geo: null,
+        output_tokens_details: null,
+        speed: null,
+      },
     } satisfies Message;
     const events = messageToSseEvents(msg);
     expect(events.map((e) => e.event)).toEqual([
-      'message_start', 'ping',
-      'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop',
-      'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop',
-      'message_delta', 'message_stop',
+      'message_start',
+      'ping',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
     ]);
     expect(events.every((e) => e.data.type === e.event)).toBe(true);
-    expect(events[7]?.data).toEqual({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'search_docs', input: {}, caller: { type: 'direct' } } });
-    expect(encodeSseEvent({ event: 'message_stop', data: { type: 'message_stop' } })).toBe('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+    expect(events[7]?.data).toEqual({
+      type: 'content_block_start',
+      index: 1,
+      content_block: { type: 'tool_use', id: 'toolu_1', name: 'search_docs', input: {}, caller: { type: 'direct' } },
+    });
+    expect(encodeSseEvent({ event: 'message_stop', data: { type: 'message_stop' } })).toBe(
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    );
   });
 
   it('create({stream: true}) yields the raw events and a request id', async () => {
@@ -134,7 +174,10 @@ describe('round trips', () => {
 });
 
 describe('validation', () => {
-  const use = (ids: string[]): MessageParam => ({ role: 'assistant', content: ids.map((id) => r.toolUse('get_order_status', { order_id: '1' }, id)) });
+  const use = (ids: string[]): MessageParam => ({
+    role: 'assistant',
+    content: ids.map((id) => r.toolUse('get_order_status', { order_id: '1' }, id)),
+  });
   const result = (id: string) => ({ type: 'tool_result' as const, tool_use_id: id, content: 'ok' });
   const bad: Record<string, [Record<string, unknown>, string]> = {
     'empty model': [{ model: '' }, 'model:'],
@@ -146,31 +189,53 @@ describe('validation', () => {
     'bad content': [{ messages: [{ role: 'user', content: 42 }] }, 'messages.0.content'],
     'unknown field': [{ thread: false }, 'thread: Extra inputs are not permitted'],
     'missing tool_result': [
-      { tools: [orderTool], messages: [{ role: 'user', content: 'x' }, use(['toolu_a', 'toolu_b']), { role: 'user', content: [result('toolu_a')] }] },
+      {
+        tools: [orderTool],
+        messages: [{ role: 'user', content: 'x' }, use(['toolu_a', 'toolu_b']), { role: 'user', content: [result('toolu_a')] }],
+      },
       'messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_b.',
     ],
     'tool_result after text': [
-      { tools: [orderTool], messages: [{ role: 'user', content: 'x' }, use(['toolu_a']), { role: 'user', content: [{ type: 'text', text: 'hi' }, result('toolu_a')] }] },
+      {
+        tools: [orderTool],
+        messages: [
+          { role: 'user', content: 'x' },
+          use(['toolu_a']),
+          { role: 'user', content: [{ type: 'text', text: 'hi' }, result('toolu_a')] },
+        ],
+      },
       'immediately after: toolu_a',
     ],
     'unexpected tool_use_id': [
-      { tools: [orderTool], messages: [{ role: 'user', content: 'x' }, use(['toolu_a']), { role: 'user', content: [result('toolu_a'), result('toolu_zz')] }] },
+      {
+        tools: [orderTool],
+        messages: [{ role: 'user', content: 'x' }, use(['toolu_a']), { role: 'user', content: [result('toolu_a'), result('toolu_zz')] }],
+      },
       'messages.2.content.1: unexpected `tool_use_id` found in `tool_result` blocks: toolu_zz.',
     ],
     'trailing tool_use': [{ messages: [{ role: 'user', content: 'x' }, use(['toolu_a'])] }, 'without `tool_result` blocks'],
     'duplicate tool names': [{ tools: [orderTool, orderTool] }, 'tools: Tool names must be unique.'],
     'bad tool name': [{ tools: [{ ...orderTool, name: 'get order' }] }, 'tools.0.custom.name: String should match pattern'],
-    'schema not object': [{ tools: [{ ...orderTool, input_schema: { type: 'string' } }] }, "tools.0.custom.input_schema.type: Input should be 'object'"],
+    'schema not object': [
+      { tools: [{ ...orderTool, input_schema: { type: 'string' } }] },
+      "tools.0.custom.input_schema.type: Input should be 'object'",
+    ],
     'missing schema': [{ tools: [{ name: 'x' }] }, 'tools.0.custom.input_schema: Field required'],
     'bad tool_choice type': [{ tools: [orderTool], tool_choice: { type: 'required' } }, "Input tag 'required'"],
     'tool_choice without name': [{ tools: [orderTool], tool_choice: { type: 'tool' } }, 'tool_choice.tool.name: Field required'],
     'tool_choice unknown tool': [{ tools: [orderTool], tool_choice: { type: 'tool', name: 'nope' } }, "Tool 'nope' not found"],
     'tool_choice any without tools': [{ tool_choice: { type: 'any' } }, 'tool_choice may only be specified while providing tools'],
-    'parallel flag on none': [{ tools: [orderTool], tool_choice: { type: 'none', disable_parallel_tool_use: true } }, 'Extra inputs are not permitted'],
+    'parallel flag on none': [
+      { tools: [orderTool], tool_choice: { type: 'none', disable_parallel_tool_use: true } },
+      'Extra inputs are not permitted',
+    ],
     'parallel flag not boolean': [{ tools: [orderTool], tool_choice: { type: 'auto', disable_parallel_tool_use: 'yes' } }, 'valid boolean'],
     'system not text': [{ system: [{ type: 'image' }] }, "system.0.type: Input should be 'text'"],
     'small thinking budget': [{ thinking: { type: 'enabled', budget_tokens: 100 } }, 'greater than or equal to 1024'],
-    'budget over max_tokens': [{ thinking: { type: 'enabled', budget_tokens: 4096 } }, '`max_tokens` must be greater than `thinking.budget_tokens`'],
+    'budget over max_tokens': [
+      { thinking: { type: 'enabled', budget_tokens: 4096 } },
+      '`max_tokens` must be greater than `thinking.budget_tokens`',
+    ],
     'thinking with forced tool': [
       { tools: [orderTool], tool_choice: { type: 'any' }, thinking: { type: 'enabled', budget_tokens: 1024 } },
       'Thinking may not be enabled when tool_choice forces tool use.',
@@ -194,16 +259,34 @@ describe('validation', () => {
     const messages: MessageParam[] = [
       { role: 'user', content: 'x' },
       { role: 'assistant', content: [r.thinkingBlock('hmm'), r.toolUse('get_order_status', { order_id: '1' }, 'toolu_a')] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_a', content: 'ok' }, { type: 'text', text: 'thanks' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_a', content: 'ok' },
+          { type: 'text', text: 'thanks' },
+        ],
+      },
     ];
-    const res = await client.messages.create({ ...base, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 1024 }, tools: [orderTool], messages });
+    const res = await client.messages.create({
+      ...base,
+      max_tokens: 4096,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      tools: [orderTool],
+      messages,
+    });
     expect(res.content).toEqual([r.textBlock('ok')]);
   });
 });
 
 describe('errors', () => {
   it('no API key at all → AuthenticationError', async () => {
-    const noKey = new Anthropic({ apiKey: null, authToken: null, defaultHeaders: { Authorization: null }, baseURL: fake.url, maxRetries: 0 });
+    const noKey = new Anthropic({
+      apiKey: null,
+      authToken: null,
+      defaultHeaders: { Authorization: null },
+      baseURL: fake.url,
+      maxRetries: 0,
+    });
     const err = await failure(() => noKey.messages.create(base));
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).apiMessage).toBe('x-api-key header is required');
@@ -256,7 +339,10 @@ describe('errors', () => {
     fake.script(r.stall());
     const controller = new AbortController();
     const stream = client.messages.stream(base, { signal: controller.signal });
-    const outcome = stream.finalMessage().then(() => 'resolved', (e: unknown) => e);
+    const outcome = stream.finalMessage().then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     await stream.withResponse(); // headers and message_start have arrived
     const early = await Promise.race([outcome, new Promise((res) => setTimeout(() => res('pending'), 200))]);
     expect(early).toBe('pending');
@@ -284,14 +370,20 @@ describe('errors', () => {
     const err = await failure(() => client.messages.create({ ...base, messages: [{ role: 'user', content: 'second question' }] }));
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).apiMessage).toContain('fake model: no scripted answer for request 2');
-    expect(fake.problems).toEqual([expect.stringContaining('fake model: no scripted answer for request 2 (last user message: second question)')]);
+    expect(fake.problems).toEqual([
+      expect.stringContaining('fake model: no scripted answer for request 2 (last user message: second question)'),
+    ]);
   });
 
   it('unknown path → 404', async () => {
     const res = await fetch(`${fake.url}/v1/complete`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
     expect(res.headers.get('request-id')).toMatch(/^req_/);
-    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' }, request_id: expect.stringMatching(/^req_/) });
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+      request_id: expect.stringMatching(/^req_/),
+    });
   });
 });
 
@@ -303,7 +395,10 @@ describe('pacing', () => {
       const c = new Anthropic({ apiKey: 'k', baseURL: slow.url, maxRetries: 0 });
       const started = Date.now();
       const deltas: string[] = [];
-      const msg = await c.messages.stream(base).on('text', (d) => deltas.push(d)).finalMessage();
+      const msg = await c.messages
+        .stream(base)
+        .on('text', (d) => deltas.push(d))
+        .finalMessage();
       expect(deltas.length).toBeGreaterThan(1);
       expect(deltas.join('')).toBe('one two three four five six');
       expect(msg.content).toEqual([r.textBlock('one two three four five six')]);
@@ -342,7 +437,11 @@ describe('triage brain', () => {
       messages.push({
         role: 'user',
         content: [
-          { type: 'tool_result', tool_use_id: uses[0]?.id ?? '', content: JSON.stringify({ order_id: '48810', status: 'shipped', estimated_delivery: '2026-05-24' }) },
+          {
+            type: 'tool_result',
+            tool_use_id: uses[0]?.id ?? '',
+            content: JSON.stringify({ order_id: '48810', status: 'shipped', estimated_delivery: '2026-05-24' }),
+          },
           { type: 'tool_result', tool_use_id: uses[1]?.id ?? '', content: 'No order with id 99999 was found', is_error: true },
         ],
       });
@@ -350,7 +449,9 @@ describe('triage brain', () => {
       expect(second.stop_reason).toBe('end_turn');
       expect(second.model).toBe(MODEL);
       expect(second.content).toEqual([
-        r.textBlock('Order 48810 is shipped, estimated delivery 2026-05-24. I couldn\'t find order 99999: No order with id 99999 was found. Please double-check that number.'),
+        r.textBlock(
+          "Order 48810 is shipped, estimated delivery 2026-05-24. I couldn't find order 99999: No order with id 99999 was found. Please double-check that number.",
+        ),
       ]);
       expect(brainy.problems).toEqual([]);
     } finally {
@@ -366,7 +467,10 @@ describe('triage brain', () => {
     expect(first.kind === 'message' && first.content.filter((b) => b.type === 'tool_use')).toHaveLength(1);
     if (first.kind !== 'message') throw new Error('expected a message');
     const use = first.content.find((b) => b.type === 'tool_use');
-    messages.push({ role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use?.id ?? '', content: 'in transit' }] });
+    messages.push(
+      { role: 'assistant', content: first.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: use?.id ?? '', content: 'in transit' }] },
+    );
     const second = triageBrain(rec(1));
     expect(second.kind === 'message' && second.content.find((b) => b.type === 'tool_use')).toMatchObject({ input: { order_id: '2222' } });
     const none = triageBrain({ ...rec(2), body: { ...base, tools: [orderTool] } });

@@ -39,7 +39,8 @@ it(`a ${TURNS}-turn run with 16 KB tool outputs completes, each execution under 
 
   // Walk the chain of executions from the first one.
   const sizes: number[] = [];
-  let runId: string | undefined = (await h.client.workflow.getHandle(run.workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  let runId: string | undefined =
+    (await h.client.workflow.getHandle(run.workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
   while (runId) {
     const d = await h.client.workflow.getHandle(run.workflowId, runId).describe();
     sizes.push(Number(d.raw.workflowExecutionInfo?.historySizeBytes ?? 0));
@@ -48,7 +49,9 @@ it(`a ${TURNS}-turn run with 16 KB tool outputs completes, each execution under 
   }
   expect(sizes).toHaveLength(r.executions!);
   expect(Math.max(...sizes)).toBeLessThan(HISTORY_BOUND);
-  console.log(`long run: ${TURNS} turns in ${seconds.toFixed(1)} s, ${sizes.length} executions, history per execution ≤ ${Math.max(...sizes)} bytes`);
+  console.log(
+    `long run: ${TURNS} turns in ${seconds.toFixed(1)} s, ${sizes.length} executions, history per execution ≤ ${Math.max(...sizes)} bytes`,
+  );
 
   // The original workflow id leads to the whole story.
   const again = await (await h.runner.get(run.workflowId)).result();

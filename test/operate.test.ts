@@ -37,7 +37,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 /** A reply that streams for about `seconds`. */
 const slowAnswer = (seconds: number) => text('word '.repeat(200), { chunks: seconds * 10, chunkDelayMs: 100 });
 
-
 describe('cancel', () => {
   it('the cancel command stops a streaming model call at once; the run completes as cancelled', async () => {
     h.fake.script(slowAnswer(20));
@@ -85,7 +84,11 @@ describe('cancel', () => {
     expect(r).toMatchObject({ status: 'cancelled', error: 'cancelled via Temporal', turns: 1 });
     const [fast, slow] = results(r.messages[2]);
     expect(fast).toEqual({ type: 'tool_result', tool_use_id: 'toolu_fast', content: 'echo: fast' });
-    expect(slow).toMatchObject({ tool_use_id: 'toolu_slow', is_error: true, content: 'Tool echo was cancelled: the run was cancelled before it finished.' });
+    expect(slow).toMatchObject({
+      tool_use_id: 'toolu_slow',
+      is_error: true,
+      content: 'Tool echo was cancelled: the run was cancelled before it finished.',
+    });
     // The conversation can be sent to the API again unchanged: every tool_use has its result.
     expect(r.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     await until('the slow tool to see its AbortSignal', () => toolAborts.find((a) => a.key === `${run.workflowId}/toolu_slow`), 5_000);

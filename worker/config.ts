@@ -24,10 +24,12 @@ const DURATION = /^\d+(ms|s|m|h)$/;
 /** Read and check; throws one line naming the variable and what to do. */
 export function workerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const bundle = env.AGENT_RUNNER_WORKFLOW_BUNDLE || undefined;
-  if (bundle && !existsSync(bundle)) throw new Error(`AGENT_RUNNER_WORKFLOW_BUNDLE=${bundle} does not exist: build it or unset the variable`);
+  if (bundle && !existsSync(bundle))
+    throw new Error(`AGENT_RUNNER_WORKFLOW_BUNDLE=${bundle} does not exist: build it or unset the variable`);
   const grace = env.AGENT_RUNNER_SHUTDOWN_GRACE || '30s';
   if (!DURATION.test(grace)) throw new Error(`AGENT_RUNNER_SHUTDOWN_GRACE=${grace} is not a duration such as 30s or 2m`);
   const max = Number(env.AGENT_RUNNER_MAX_ACTIVITIES || 100);
-  if (!Number.isInteger(max) || max < 1) throw new Error(`AGENT_RUNNER_MAX_ACTIVITIES=${env.AGENT_RUNNER_MAX_ACTIVITIES} must be a positive integer`);
+  if (!Number.isInteger(max) || max < 1)
+    throw new Error(`AGENT_RUNNER_MAX_ACTIVITIES=${env.AGENT_RUNNER_MAX_ACTIVITIES} must be a positive integer`);
   return { workflowBundlePath: bundle, shutdownGraceTime: grace, maxConcurrentActivities: max };
 }

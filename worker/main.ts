@@ -22,7 +22,9 @@ async function run(): Promise<void> {
   try {
     connection = await NativeConnection.connect(s.connection);
   } catch (e) {
-    throw new Error(`cannot reach Temporal at ${s.connection.address} (${(e as Error).message.split('\n')[0]}): start it with \`npm run server\` or set TEMPORAL_ADDRESS`);
+    throw new Error(
+      `cannot reach Temporal at ${s.connection.address} (${(e as Error).message.split('\n')[0]}): start it with \`npm run server\` or set TEMPORAL_ADDRESS`,
+    );
   }
   try {
     const worker = await createAgentWorker({
@@ -35,8 +37,12 @@ async function run(): Promise<void> {
       extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities },
     });
     const endpoint = process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com';
-    console.log(`worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}" at ${s.connection.address} (namespace ${s.namespace}), pid ${process.pid}`);
-    console.log(`worker: model endpoint ${endpoint}${process.env.ANTHROPIC_API_KEY ? '' : ' — warning: ANTHROPIC_API_KEY is not set, model calls will fail'}`);
+    console.log(
+      `worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}" at ${s.connection.address} (namespace ${s.namespace}), pid ${process.pid}`,
+    );
+    console.log(
+      `worker: model endpoint ${endpoint}${process.env.ANTHROPIC_API_KEY ? '' : ' — warning: ANTHROPIC_API_KEY is not set, model calls will fail'}`,
+    );
     await worker.run();
   } finally {
     await connection.close();

@@ -10,7 +10,11 @@ import { Failures } from '../contract/failures.js';
 /** Resolution is quick and local: a short timeout, a few retries, never for a definitive "no". */
 export const { resolveAgent } = proxyActivities<AgentActivities>({
   startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, maximumInterval: '10s', nonRetryableErrorTypes: [Failures.unknownAgent.type, Failures.invalidRunInput.type] },
+  retry: {
+    maximumAttempts: 5,
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: [Failures.unknownAgent.type, Failures.invalidRunInput.type],
+  },
   summary: 'resolve agent',
 });
 

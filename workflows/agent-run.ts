@@ -14,7 +14,15 @@
  * Seam: a session (a run that waits for the next user message instead of completing) plugs in
  * where the loop ends with `done`.
  */
-import { allHandlersFinished, condition, continueAsNew, ContinueAsNew, isCancellation, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  ContinueAsNew,
+  isCancellation,
+  ApplicationFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { DEFAULT_LIMITS, type RunConfig } from '../contract/config.js';
 import { failureLine, Failures } from '../contract/failures.js';
 import type { RunInput, RunResult } from '../contract/run.js';

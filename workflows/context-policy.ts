@@ -71,7 +71,10 @@ export function fitConversation(
   if (dropped > 0) {
     // Say so where the model will read it: after the results that now follow the first message.
     const first = out[2] ?? out[1];
-    const note = { type: 'text' as const, text: `[agent-runner: ${dropped} earlier turn(s) were removed to keep the conversation within the context window.]` };
+    const note = {
+      type: 'text' as const,
+      text: `[agent-runner: ${dropped} earlier turn(s) were removed to keep the conversation within the context window.]`,
+    };
     if (first?.role === 'user') {
       const content = typeof first.content === 'string' ? [{ type: 'text' as const, text: first.content }] : first.content;
       out[out.indexOf(first)] = { ...first, content: [...content, note] };

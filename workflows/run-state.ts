@@ -6,17 +6,20 @@
  * Determinism: the handlers only change fields; commands (search-attribute upserts) are issued at
  * the same points of the loop as in every recorded history.
  */
-import {
-  CancellationScope,
-  patched,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runFailure } from '../contract/failures.js';
 import type { MessageParam } from '../contract/messages.js';
-import { emptyUsage, type PendingToolCall, type RunInput, type RunPhase, type RunResult, type RunState, type RunStatus, type RunStopReason, type UsageTotals } from '../contract/run.js';
+import {
+  emptyUsage,
+  type PendingToolCall,
+  type RunInput,
+  type RunPhase,
+  type RunResult,
+  type RunState,
+  type RunStatus,
+  type RunStopReason,
+  type UsageTotals,
+} from '../contract/run.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { cancelSignal, stateQuery } from '../contract/workflow.js';
 import { lastAssistantText } from './transcript.js';
@@ -78,9 +81,11 @@ export class AgentRun {
   publish(status: 'running' | RunStatus): void {
     const tokens = this.usage.input_tokens + this.usage.output_tokens;
     const doing =
-      this.phase === 'calling_model' ? 'calling the model'
-      : this.phase === 'running_tools' ? `running ${this.pendingTools.size} tool(s)`
-      : status;
+      this.phase === 'calling_model'
+        ? 'calling the model'
+        : this.phase === 'running_tools'
+          ? `running ${this.pendingTools.size} tool(s)`
+          : status;
     setCurrentDetails(`turn ${this.turns} · ${doing} · ${tokens} tokens`);
     const values = `${status}/${this.turns}/${tokens}`;
     if (!this.searchable || (this.upsertOnChange && values === this.published)) return;

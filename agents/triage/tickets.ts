@@ -67,5 +67,7 @@ export function listTickets(dir = ticketDir()): Ticket[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Ticket);
+  return names
+    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+    .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Ticket);
 }

@@ -94,7 +94,9 @@ export function stop(stopReason: StopReason, content: string | ContentBlock[] = 
 
 /** An HTTP error with the real API's error body. */
 export function httpError(status: number, errorType: string, msg: string, headers?: Record<string, string>): FakeReply {
-  return headers ? { kind: 'http-error', status, errorType, message: msg, headers } : { kind: 'http-error', status, errorType, message: msg };
+  return headers
+    ? { kind: 'http-error', status, errorType, message: msg, headers }
+    : { kind: 'http-error', status, errorType, message: msg };
 }
 
 /** 429 `rate_limit_error` with a `retry-after` header (seconds). */
@@ -126,7 +128,9 @@ export function reset(): FakeReply {
 
 /** A stream that fails midway with `event: error` (default `overloaded_error`). */
 export function streamError(errorType = 'overloaded_error', msg = 'Overloaded', afterEvents?: number): FakeReply {
-  return afterEvents === undefined ? { kind: 'stream-error', errorType, message: msg } : { kind: 'stream-error', errorType, message: msg, afterEvents };
+  return afterEvents === undefined
+    ? { kind: 'stream-error', errorType, message: msg }
+    : { kind: 'stream-error', errorType, message: msg, afterEvents };
 }
 
 /** A stream that starts and then goes silent until the client aborts or the server closes. */

@@ -7,13 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type {
-  ContentBlock,
-  Message,
-  MessageCreateParamsBase,
-  StopReason,
-  Usage,
-} from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlock, Message, MessageCreateParamsBase, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages';
 import { encodeSseEvent, messageToSseEvents, sseErrorEvent } from './sse.js';
 import { validateMessagesRequest } from './validate.js';
 
@@ -202,7 +196,7 @@ export class FakeMessagesApi {
 
     const reply = this.#nextReply(rec);
     if (typeof reply === 'string') return this.#sendError(res, 400, 'invalid_request_error', reply);
-    await this.#sleep((this.opts.latencyMs ?? 0) + (reply.kind === 'message' ? reply.delayMs ?? 0 : 0));
+    await this.#sleep((this.opts.latencyMs ?? 0) + (reply.kind === 'message' ? (reply.delayMs ?? 0) : 0));
     if (this.#closed || res.destroyed) return;
     await this.#produce(reply, rec, req, res);
   }
@@ -235,7 +229,9 @@ export class FakeMessagesApi {
       case 'message': {
         const message = this.#buildMessage(reply, rec);
         if (!rec.stream) return this.#sendJson(res, 200, message);
-        return this.#stream(res, messageToSseEvents(message, reply.chunks ? { chunks: reply.chunks } : {}), { chunkDelayMs: reply.chunkDelayMs });
+        return this.#stream(res, messageToSseEvents(message, reply.chunks ? { chunks: reply.chunks } : {}), {
+          chunkDelayMs: reply.chunkDelayMs,
+        });
       }
       case 'stream-error': {
         if (!rec.stream) return this.#sendError(res, statusForErrorType(reply.errorType), reply.errorType, reply.message);

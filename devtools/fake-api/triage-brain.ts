@@ -4,11 +4,7 @@
  * (in parallel, or one at a time when parallel tool use is disabled), then answer from the
  * tool results. Deterministic apart from generated ids, so replayed runs read the same.
  */
-import type {
-  ContentBlockParam,
-  MessageParam,
-  ToolResultBlockParam,
-} from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { message, text, textBlock, toolUse } from './replies.js';
 import type { FakeReply, RecordedRequest } from './server.js';
 
@@ -121,10 +117,22 @@ export function triageBrain(req: RecordedRequest): FakeReply {
   const ticketAsked = messages.slice(askedAt + 1).some((m) => blocks(m).some((b) => b.type === 'tool_use' && b.name === TICKET_TOOL));
   if (todo.length > 0) {
     const next = serial ? todo.slice(0, 1) : todo;
-    const intro = done.size > 0 ? 'Now the next order.' : next.length > 1 || ids.length > 1 ? 'Let me look up those orders.' : 'Let me look up that order.';
-    const ticket = wantsTicket && !ticketAsked && !serial
-      ? [toolUse(TICKET_TOOL, { summary: `Customer asked about order(s) ${ids.join(', ')} and wants a follow-up.`, order_id: ids[0], priority: 'normal' })]
-      : [];
+    const intro =
+      done.size > 0
+        ? 'Now the next order.'
+        : next.length > 1 || ids.length > 1
+          ? 'Let me look up those orders.'
+          : 'Let me look up that order.';
+    const ticket =
+      wantsTicket && !ticketAsked && !serial
+        ? [
+            toolUse(TICKET_TOOL, {
+              summary: `Customer asked about order(s) ${ids.join(', ')} and wants a follow-up.`,
+              order_id: ids[0],
+              priority: 'normal',
+            }),
+          ]
+        : [];
     return message([textBlock(intro), ...next.map((id) => toolUse(ORDER_TOOL, { order_id: id })), ...ticket], 'tool_use', opts);
   }
 

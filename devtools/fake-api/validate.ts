@@ -15,10 +15,31 @@ type Problem = string | null;
 
 /** Top-level body fields the real API accepts; anything else is "Extra inputs are not permitted". */
 const KNOWN_FIELDS = new Set([
-  'model', 'messages', 'max_tokens', 'system', 'tools', 'tool_choice', 'thinking', 'stream',
-  'metadata', 'stop_sequences', 'temperature', 'top_k', 'top_p', 'service_tier', 'container',
-  'cache_control', 'diagnostics', 'inference_geo', 'output_config', 'output_format', 'speed',
-  'user_profile_id', 'workspace_id', 'mcp_servers', 'context_management',
+  'model',
+  'messages',
+  'max_tokens',
+  'system',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'stream',
+  'metadata',
+  'stop_sequences',
+  'temperature',
+  'top_k',
+  'top_p',
+  'service_tier',
+  'container',
+  'cache_control',
+  'diagnostics',
+  'inference_geo',
+  'output_config',
+  'output_format',
+  'speed',
+  'user_profile_id',
+  'workspace_id',
+  'mcp_servers',
+  'context_management',
 ]);
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
@@ -147,7 +168,9 @@ function blocksOf(m: Obj | undefined): Obj[] {
 
 function toolUseIds(m: Obj | undefined): string[] {
   if (m?.role !== 'assistant') return [];
-  return blocksOf(m).filter((b) => b.type === 'tool_use').map((b) => String(b.id));
+  return blocksOf(m)
+    .filter((b) => b.type === 'tool_use')
+    .map((b) => String(b.id));
 }
 
 /** Every `tool_result` in a user message must answer a `tool_use` of the message right before it. */
@@ -254,7 +277,8 @@ function checkThinking(thinking: unknown, maxTokens: unknown, choice: unknown): 
     const budget = thinking.budget_tokens;
     if (budget === undefined) return 'thinking.enabled.budget_tokens: Field required';
     if (typeof budget !== 'number' || !Number.isInteger(budget)) return 'thinking.enabled.budget_tokens: Input should be a valid integer';
-    if (budget < MIN_THINKING_BUDGET) return `thinking.enabled.budget_tokens: Input should be greater than or equal to ${MIN_THINKING_BUDGET}`;
+    if (budget < MIN_THINKING_BUDGET)
+      return `thinking.enabled.budget_tokens: Input should be greater than or equal to ${MIN_THINKING_BUDGET}`;
     if (typeof maxTokens === 'number' && budget >= maxTokens) {
       return '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size';
     }

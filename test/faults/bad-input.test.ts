@@ -16,7 +16,11 @@ afterAll(async () => w?.close());
 
 /** Start a run with the raw Temporal client, bypassing the runner's own checks. */
 async function rawRun(args: unknown): Promise<{ message: string; events: number }> {
-  const handle = await w.client.workflow.start(AGENT_WORKFLOW_TYPE, { taskQueue: w.taskQueue, workflowId: `raw-${Date.now()}-${Math.random()}`, args: [args] });
+  const handle = await w.client.workflow.start(AGENT_WORKFLOW_TYPE, {
+    taskQueue: w.taskQueue,
+    workflowId: `raw-${Date.now()}-${Math.random()}`,
+    args: [args],
+  });
   const err = await handle.result().then(
     () => undefined,
     (e: Error & { cause?: Error }) => e,
@@ -32,9 +36,18 @@ it.each([
   [{ agent: 'toolbox', prompt: '   ' }, 'invalid run input: prompt is empty: say what the agent should do'],
   [{ agent: 'toolbox' }, 'invalid run input: give exactly one of prompt or messages'],
   [{ agent: 'toolbox', prompt: 'hi', overrides: 'fast' }, 'invalid run input: overrides must be an object'],
-  [{ agent: 'toolbox', prompt: 'hi', overrides: { maxTurns: 0 } }, 'invalid run input: override maxTurns must be a positive integer, got 0'],
-  [{ agent: 'toolbox', prompt: 'hi', overrides: { tool_choice: { type: 'tool', name: 'rm_rf' } } }, 'override tool_choice names tool "rm_rf", which agent "toolbox" does not offer'],
-  [{ agent: 'toolbox', prompt: 'hi', overrides: { temperature: 2 } }, 'invalid run input: unknown override "temperature": use model, max_tokens, tool_choice or maxTurns'],
+  [
+    { agent: 'toolbox', prompt: 'hi', overrides: { maxTurns: 0 } },
+    'invalid run input: override maxTurns must be a positive integer, got 0',
+  ],
+  [
+    { agent: 'toolbox', prompt: 'hi', overrides: { tool_choice: { type: 'tool', name: 'rm_rf' } } },
+    'override tool_choice names tool "rm_rf", which agent "toolbox" does not offer',
+  ],
+  [
+    { agent: 'toolbox', prompt: 'hi', overrides: { temperature: 2 } },
+    'invalid run input: unknown override "temperature": use model, max_tokens, tool_choice or maxTurns',
+  ],
   ['not even an object', 'invalid run input: run input must be an object'],
 ])('run input %j fails the run at once: %s', async (args, message) => {
   const { message: got, events } = await rawRun(args);

@@ -33,7 +33,11 @@ describe('golden histories', () => {
   });
 
   it.each(goldens)('%s replays against the real workflow code', async (f) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() }, load(f), f);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() },
+      load(f),
+      f,
+    );
   });
 
   it.each(goldens)('%s fails to replay when the commands change order', async (f) => {

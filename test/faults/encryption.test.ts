@@ -60,7 +60,10 @@ it('history holds ciphertext only; the client and the codec server decode it', a
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
     const { payloads } = (await res.json()) as { payloads: { data: string }[] };
-    expect(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString())).toEqual({ agent: 'triage', prompt: 'Where is my secret order 48810?' });
+    expect(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString())).toEqual({
+      agent: 'triage',
+      prompt: 'Where is my secret order 48810?',
+    });
   } finally {
     await codec.close();
   }

@@ -102,7 +102,9 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
     h.fake.script(httpError(401, 'authentication_error', 'invalid x-api-key'));
     const r = await h.run('toolbox', 'hi');
     expect(r.status).toBe('failed');
-    expect(r.error).toMatch(/^Anthropic API 401 authentication_error: invalid x-api-key \(the API key was rejected; check ANTHROPIC_API_KEY on the worker\)$/);
+    expect(r.error).toMatch(
+      /^Anthropic API 401 authentication_error: invalid x-api-key \(the API key was rejected; check ANTHROPIC_API_KEY on the worker\)$/,
+    );
     expect(h.fake.requests).toHaveLength(1);
   });
 
@@ -116,7 +118,9 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
 
   it('a malformed override is refused by the client: nothing starts', async () => {
     const before = (await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count;
-    await expect(h.run('toolbox', 'hi', { overrides: { max_tokens: -5 } })).rejects.toThrow('override max_tokens must be a positive integer, got -5');
+    await expect(h.run('toolbox', 'hi', { overrides: { max_tokens: -5 } })).rejects.toThrow(
+      'override max_tokens must be a positive integer, got -5',
+    );
     expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before);
   });
 });

@@ -10,7 +10,11 @@ import { startFaultWorld, until, type FaultWorld } from './world.js';
 let w: FaultWorld;
 beforeEach(async () => {
   // Every model reply streams for ~0.5 s, so runs overlap and a kill lands mid-work.
-  const brain = (req: RecordedRequest): FakeReply => ({ ...(triageBrain(req) as Extract<FakeReply, { kind: 'message' }>), chunks: 5, chunkDelayMs: 100 });
+  const brain = (req: RecordedRequest): FakeReply => ({
+    ...(triageBrain(req) as Extract<FakeReply, { kind: 'message' }>),
+    chunks: 5,
+    chunkDelayMs: 100,
+  });
   w = await startFaultWorld({ fake: { brain } });
 });
 afterEach(async () => {
@@ -31,7 +35,9 @@ async function workerPids(workflowId: string): Promise<Set<number>> {
 
 async function startRuns(n: number, tag: string) {
   return Promise.all(
-    Array.from({ length: n }, (_, i) => w.runner.start('triage', `Where are my orders 48810 and 5120${i % 10}?`, { workflowId: `${tag}-${i}-${Date.now()}` })),
+    Array.from({ length: n }, (_, i) =>
+      w.runner.start('triage', `Where are my orders 48810 and 5120${i % 10}?`, { workflowId: `${tag}-${i}-${Date.now()}` }),
+    ),
   );
 }
 

@@ -20,7 +20,6 @@ afterEach(() => {
   w.fake.clear();
 });
 
-
 async function noWorkflowTaskFailed(workflowId: string): Promise<void> {
   const history = await w.client.workflow.getHandle(workflowId).fetchHistory();
   expect(history.events?.filter((e) => e.workflowTaskFailedEventAttributes)).toHaveLength(0);
@@ -30,7 +29,10 @@ it('a handler that throws is retried per policy, then the model gets is_error', 
   w.fake.script(toolUses([{ name: 'flaky', input: { fail_times: 99 }, id: 'toolu_f' }]), text('The tool is broken.'));
   const r = await w.run('toolbox', 'flaky');
   expect(r).toMatchObject({ status: 'completed', finalText: 'The tool is broken.' });
-  expect(results(r.messages[2])[0]).toMatchObject({ is_error: true, content: expect.stringMatching(/^Tool flaky failed after 4 attempt\(s\): flaky: flaky failure on attempt 4/) });
+  expect(results(r.messages[2])[0]).toMatchObject({
+    is_error: true,
+    content: expect.stringMatching(/^Tool flaky failed after 4 attempt\(s\): flaky: flaky failure on attempt 4/),
+  });
   await noWorkflowTaskFailed(r.workflowId);
 });
 
@@ -58,9 +60,14 @@ it('output that is not JSON-serialisable is a clear is_error; far too large outp
   const r = await w.run('toolbox', 'bad outputs');
   expect(r.status).toBe('completed');
   const [bigint, huge] = results(r.messages[2]);
-  expect(bigint).toMatchObject({ is_error: true, content: expect.stringMatching(/^Tool bad_output returned a value that is not JSON-serialisable \(.*BigInt/) });
+  expect(bigint).toMatchObject({
+    is_error: true,
+    content: expect.stringMatching(/^Tool bad_output returned a value that is not JSON-serialisable \(.*BigInt/),
+  });
   expect(huge?.is_error).toBeUndefined();
-  expect(String(huge?.content)).toMatch(/^x+\n\[agent-runner: output truncated — the tool returned 3145728 bytes; the first \d+ are shown\.\]$/);
+  expect(String(huge?.content)).toMatch(
+    /^x+\n\[agent-runner: output truncated — the tool returned 3145728 bytes; the first \d+ are shown\.\]$/,
+  );
   expect(String(huge?.content).length).toBeLessThanOrEqual(100 * 1024);
   // Refused in the activity: one attempt each, no payload ever near Temporal's 2 MB limit.
   const tools = (await activityEvents(w.client, r.workflowId)).filter((a) => a.activityType === 'runTool');

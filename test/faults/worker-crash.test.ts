@@ -20,11 +20,13 @@ afterEach(async () => {
 });
 
 /** The triage brain, streaming slowly (≈ chunks × delay). */
-const slowBrain = (chunks: number, delayMs: number) => (req: RecordedRequest): FakeReply => ({
-  ...(triageBrain(req) as Extract<FakeReply, { kind: 'message' }>),
-  chunks,
-  chunkDelayMs: delayMs,
-});
+const slowBrain =
+  (chunks: number, delayMs: number) =>
+  (req: RecordedRequest): FakeReply => ({
+    ...(triageBrain(req) as Extract<FakeReply, { kind: 'message' }>),
+    chunks,
+    chunkDelayMs: delayMs,
+  });
 
 it('1. SIGKILL while a model call streams: a new worker takes over and the answer is the same', async () => {
   const w1 = await w.startWorker();
@@ -41,7 +43,9 @@ it('1. SIGKILL while a model call streams: a new worker takes over and the answe
   const moving = await until('the retried model call', () => w.fake.requests[1]?.receivedAt, 30_000);
   const r = await run.result();
   const recoveryMs = moving - t0;
-  console.log(`fault 1: new worker start → run moving again: ${recoveryMs} ms; kill → moving: ${moving - killedAt} ms (heartbeat timeout 3 s)`);
+  console.log(
+    `fault 1: new worker start → run moving again: ${recoveryMs} ms; kill → moving: ${moving - killedAt} ms (heartbeat timeout 3 s)`,
+  );
 
   expect(r.status).toBe('completed');
   expect(r.finalText).toBe('Order 48810 is shipped, estimated delivery 2026-05-24.');
@@ -85,7 +89,10 @@ it('2a. SIGKILL while a tool runs: the finished tool is not rerun, the interrupt
 
 it('2b. SIGKILL right after the side effect, before its completion is recorded: still one ticket', async () => {
   const w1 = await w.startWorker();
-  w.fake.script(toolUses([{ name: 'slow_ticket', input: { summary: 'late order', delay_ms: 0, crash_after_ticket: true }, id: 'toolu_t' }]), text('Ticket opened.'));
+  w.fake.script(
+    toolUses([{ name: 'slow_ticket', input: { summary: 'late order', delay_ms: 0, crash_after_ticket: true }, id: 'toolu_t' }]),
+    text('Ticket opened.'),
+  );
   const run = await w.runner.start('toolbox', 'open a ticket');
   expect(await w1.exited).toBe('SIGKILL');
   await w.startWorker();

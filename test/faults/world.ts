@@ -84,7 +84,10 @@ export async function startFaultWorld(opts: { address?: string; fake?: FakeMessa
     },
     toolEvents: () =>
       existsSync(log)
-        ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ToolEvent)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as ToolEvent)
         : [],
     tickets: () => listTickets(join(dir, 'tickets')),
     async close() {
@@ -97,7 +100,11 @@ export async function startFaultWorld(opts: { address?: string; fake?: FakeMessa
 }
 
 /** Poll until `probe` gives a value (not undefined/false). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -11,7 +11,6 @@ import { fastModelCall, longrunAgent } from '../../devtools/agents.js';
 
 export { longrunAgent };
 
-
 /** Calls of each tool seen by this process, by idempotency key (tests read them). */
 export const toolCalls: { tool: string; key: string; attempt: number; input: unknown }[] = [];
 /**

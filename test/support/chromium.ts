@@ -18,8 +18,11 @@ export function ensureChromium(): string {
   if (found) return found;
   const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' });
   if (process.getuid?.() === 0 && apt.status === 0) {
-    console.log('Chromium not found: installing Debian\'s chromium package …');
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'], { stdio: 'inherit', timeout: 600_000 });
+    console.log("Chromium not found: installing Debian's chromium package …");
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'], {
+      stdio: 'inherit',
+      timeout: 600_000,
+    });
     const installed = findChromium();
     if (installed) return installed;
   }

@@ -60,7 +60,9 @@ export function spawnWorker(opts: SpawnWorkerOptions): WorkerProcess {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    void exited.then((code) => reject(new Error(`worker exited (${code}) before it was ready: ${out.trim().split('\n').slice(-3).join(' | ')}`)));
+    void exited.then((code) =>
+      reject(new Error(`worker exited (${code}) before it was ready: ${out.trim().split('\n').slice(-3).join(' | ')}`)),
+    );
   });
   ready.catch(() => undefined); // observed by whoever awaits it
   return { child, spawnedAt, ready, exited, output: () => out, kill: (signal = 'SIGTERM') => void child.kill(signal) };

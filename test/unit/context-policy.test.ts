@@ -8,7 +8,13 @@ import { validateMessagesRequest } from '../../devtools/fake-api/validate.js';
 function conversation(turns: number, bytes: number): MessageParam[] {
   const m: MessageParam[] = [{ role: 'user', content: 'go' }];
   for (let i = 1; i <= turns; i++) {
-    m.push({ role: 'assistant', content: [{ type: 'text', text: `Step ${i}.` }, { type: 'tool_use', id: `toolu_${i}`, name: 'blob', input: { seed: i } }] });
+    m.push({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: `Step ${i}.` },
+        { type: 'tool_use', id: `toolu_${i}`, name: 'blob', input: { seed: i } },
+      ],
+    });
     m.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${i}`, content: 'x'.repeat(bytes) }] });
   }
   return m;

@@ -1,15 +1,15 @@
 /** The error table: each SDK error class to retryable or not, and retry-after to nextRetryDelay. */
-import {
-  APIConnectionError,
-  APIError,
-  APIUserAbortError,
-  AnthropicError,
-} from '@anthropic-ai/sdk';
+import { APIConnectionError, APIError, APIUserAbortError, AnthropicError } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { MAX_RETRY_AFTER_MS, modelFailure, ModelNotConfiguredError, retryAfterMs } from '../../contract/failures.js';
 
 const apiError = (status: number, type: string, headers: Record<string, string> = {}) =>
-  APIError.generate(status, { type: 'error', error: { type, message: `${type} happened` } }, undefined, new Headers({ 'request-id': 'req_1', ...headers }));
+  APIError.generate(
+    status,
+    { type: 'error', error: { type, message: `${type} happened` } },
+    undefined,
+    new Headers({ 'request-id': 'req_1', ...headers }),
+  );
 
 describe('modelFailure', () => {
   it.each([400, 401, 403, 404, 413, 422])('%i is non-retryable', (status) => {
@@ -32,16 +32,29 @@ describe('modelFailure', () => {
   });
 
   it('classifies a mid-stream error by its type', () => {
-    const overloaded = new APIError(undefined, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, undefined, undefined);
+    const overloaded = new APIError(
+      undefined,
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      undefined,
+      undefined,
+    );
     expect(modelFailure(overloaded)).toMatchObject({ nonRetryable: false, message: 'model stream failed: overloaded_error: Overloaded' });
-    const invalid = new APIError(undefined, { type: 'error', error: { type: 'invalid_request_error', message: 'bad' } }, undefined, undefined);
+    const invalid = new APIError(
+      undefined,
+      { type: 'error', error: { type: 'invalid_request_error', message: 'bad' } },
+      undefined,
+      undefined,
+    );
     expect(modelFailure(invalid).nonRetryable).toBe(true);
   });
 
   it('connection errors, stray aborts and streams that end early are retryable; a missing key is not', () => {
     expect(modelFailure(new APIConnectionError({ message: 'ECONNRESET' })).nonRetryable).toBe(false);
     expect(modelFailure(new APIUserAbortError()).nonRetryable).toBe(false);
-    expect(modelFailure(new AnthropicError('request ended without sending any chunks'))).toMatchObject({ nonRetryable: false, type: 'ModelTemporarilyUnavailable' });
+    expect(modelFailure(new AnthropicError('request ended without sending any chunks'))).toMatchObject({
+      nonRetryable: false,
+      type: 'ModelTemporarilyUnavailable',
+    });
     const noKey = modelFailure(new ModelNotConfiguredError());
     expect(noKey).toMatchObject({ nonRetryable: true, type: 'ModelNotConfigured' });
     expect(noKey.message).toMatch(/^ANTHROPIC_API_KEY is not set on the worker/);

@@ -20,24 +20,27 @@ describe('AgentRegistry', () => {
     const arr = defineTool({ name: 'arr', description: 'd', inputSchema: { type: 'array' } as never, run: () => 'x' });
     expect(() => new AgentRegistry([agent([arr])])).toThrow('tool "arr": input schema must have type "object"');
     expect(() =>
-      defineTool({ name: 'broken', description: 'd', inputSchema: { type: 'object', properties: { a: { type: 'nope' } } } as never, run: () => 'x' }),
+      defineTool({
+        name: 'broken',
+        description: 'd',
+        inputSchema: { type: 'object', properties: { a: { type: 'nope' } } } as never,
+        run: () => 'x',
+      }),
     ).toThrow('tool "broken": invalid input schema');
   });
 
   it('resolves the triage agent into a request the API accepts', () => {
     const config = new AgentRegistry([triageAgent]).resolve('triage');
-    expect(config.request.tools?.[0]).toEqual(
-      {
-        name: 'get_order_status',
-        description: expect.stringContaining('status of a customer order'),
-        input_schema: {
-          type: 'object',
-          properties: { order_id: { type: 'string', minLength: 1, description: expect.stringContaining('order id') } },
-          required: ['order_id'],
-          additionalProperties: false,
-        },
+    expect(config.request.tools?.[0]).toEqual({
+      name: 'get_order_status',
+      description: expect.stringContaining('status of a customer order'),
+      input_schema: {
+        type: 'object',
+        properties: { order_id: { type: 'string', minLength: 1, description: expect.stringContaining('order id') } },
+        required: ['order_id'],
+        additionalProperties: false,
       },
-    );
+    });
     expect(config.request.tools?.map((t) => ('name' in t ? t.name : ''))).toEqual(['get_order_status', 'create_support_ticket']);
     expect(config.maxTurns).toBe(100);
     expect(config.tools.get_order_status?.timeout).toBe('10s');
@@ -62,7 +65,12 @@ describe('AgentRegistry', () => {
 describe('tool input validation', () => {
   it('zod and JSON Schema tools report problems by path', () => {
     expect(tool('t').validate({ a: 1 })).toMatchObject({ ok: false, problems: expect.stringMatching(/^a: .*string/) });
-    const js = defineTool({ name: 'j', description: 'd', inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] }, run: () => 'x' });
+    const js = defineTool({
+      name: 'j',
+      description: 'd',
+      inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+      run: () => 'x',
+    });
     expect(js.validate({})).toMatchObject({ ok: false, problems: expect.stringContaining("must have required property 'n'") });
     expect(js.validate({ n: 2 })).toEqual({ ok: true, value: { n: 2 } });
   });

@@ -14,7 +14,12 @@ const MAX_TOOL_RESULT_BYTES = DEFAULT_LIMITS.toolResultMaxBytes;
 function runWith(output: () => unknown) {
   const t = defineTool({ name: 't', description: 'd', inputSchema: z.object({}), run: output });
   const { runTool } = createToolActivity(new AgentRegistry([defineAgent({ name: 'a', model: 'm', max_tokens: 5, tools: [t] })]));
-  return new MockActivityEnvironment().run<[ToolCallInput], ToolResultBlockParam, typeof runTool>(runTool, { agent: 'a', toolUse: { id: 'toolu_1', name: 't', input: {} }, idempotencyKey: 'wf/toolu_1', turn: 1 });
+  return new MockActivityEnvironment().run<[ToolCallInput], ToolResultBlockParam, typeof runTool>(runTool, {
+    agent: 'a',
+    toolUse: { id: 'toolu_1', name: 't', input: {} },
+    idempotencyKey: 'wf/toolu_1',
+    turn: 1,
+  });
 }
 
 describe('tool output', () => {
@@ -37,16 +42,29 @@ describe('tool output', () => {
     const text = String(r.content);
     expect(r.is_error).toBeUndefined();
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_TOOL_RESULT_BYTES);
-    expect(text).toMatch(new RegExp(`^é+\\n\\[agent-runner: output truncated — the tool returned ${2 * MAX_TOOL_RESULT_BYTES} bytes; the first \\d+ are shown\\.\\]$`));
+    expect(text).toMatch(
+      new RegExp(
+        `^é+\\n\\[agent-runner: output truncated — the tool returned ${2 * MAX_TOOL_RESULT_BYTES} bytes; the first \\d+ are shown\\.\\]$`,
+      ),
+    );
     expect(text).not.toContain('\uFFFD');
-    const blocks = await runWith(() => [{ type: 'text', text: 'a'.repeat(MAX_TOOL_RESULT_BYTES) }, { type: 'text', text: 'dropped' }]);
+    const blocks = await runWith(() => [
+      { type: 'text', text: 'a'.repeat(MAX_TOOL_RESULT_BYTES) },
+      { type: 'text', text: 'dropped' },
+    ]);
     expect(Array.isArray(blocks.content) && blocks.content.length).toBe(2);
     expect(JSON.stringify(blocks.content)).toContain('output truncated');
     expect(JSON.stringify(blocks.content)).not.toContain('dropped');
   });
   it('any other throw is left to Temporal to retry, naming the error class', async () => {
-    class DbDown extends Error { override name = 'DbDown'; }
-    await expect(runWith(() => { throw new DbDown('connection refused'); })).rejects.toMatchObject({
+    class DbDown extends Error {
+      override name = 'DbDown';
+    }
+    await expect(
+      runWith(() => {
+        throw new DbDown('connection refused');
+      }),
+    ).rejects.toMatchObject({
       type: 'ToolFailed',
       message: 't: DbDown: connection refused',
       nonRetryable: false,

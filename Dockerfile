@@ -10,6 +10,8 @@ ENV NODE_ENV=production \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
+COPY contract ./contract
+COPY connection ./connection
 COPY agents ./agents
 COPY activities ./activities
 COPY workflows ./workflows

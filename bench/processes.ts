@@ -59,7 +59,7 @@ export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
       ANTHROPIC_BASE_URL: spec.baseURL,
       ANTHROPIC_API_KEY: spec.apiKey,
       ...(spec.tuning && { BENCH_WORKER_OPTIONS: JSON.stringify(spec.tuning) }),
-      // Payload codec settings (client/codecs.ts): the workers must encode as the bench's client decodes.
+      // Payload codec settings (connection/codecs.ts): the workers must encode as the bench's client decodes.
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^AGENT_RUNNER_(COMPRESSION|ENCRYPTION_)/.test(k))),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

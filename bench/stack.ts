@@ -35,7 +35,7 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
   // tuned: false — the stock dev server; the tuned profile passes its flags in extraArgs.
   const server = await startDevServer({ uiPort: false, tuned: false, extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs] });
   const connection = await Connection.connect({ address: server.address });
-  // The workers' payload codecs (client/codecs.ts, from the same environment), or results cannot be read.
+  // The workers' payload codecs (connection/codecs.ts, from the same environment), or results cannot be read.
   const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
   return {
     server,

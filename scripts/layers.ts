@@ -56,7 +56,11 @@ export function longestFunctions(root: string, top = 5): { where: string; name: 
     const visit = (node: ts.Node): void => {
       let name: string | undefined;
       if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) name = node.name?.getText(source);
-      else if (ts.isVariableDeclaration(node) && node.initializer && (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))) {
+      else if (
+        ts.isVariableDeclaration(node) &&
+        node.initializer &&
+        (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+      ) {
         name = node.name.getText(source);
       }
       if (name) {
@@ -76,7 +80,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const root = resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
   console.log(`## imports between folders (${root})\n`);
   for (const [from, row] of [...importGraph(root)].sort()) {
-    console.log(`${from} → ${[...row].sort().map(([to, n]) => `${to} (${n})`).join(', ')}`);
+    console.log(
+      `${from} → ${[...row]
+        .sort()
+        .map(([to, n]) => `${to} (${n})`)
+        .join(', ')}`,
+    );
   }
   const files = new Map<string, number>();
   for (const f of sourceFiles(root)) files.set(f.split(sep)[0]!, (files.get(f.split(sep)[0]!) ?? 0) + 1);

@@ -22,10 +22,8 @@ function readmeTable(): Map<string, string[]> {
     let allowed: string[];
     if (rule === 'nothing of ours') allowed = [];
     else if (rule === 'everything; nothing imports test/') allowed = ['*'];
-    else if (rule.startsWith('everything above but ')) {
-      const except = rule.slice('everything above but '.length).split(/,| and /).map((s) => s.trim());
-      allowed = above.filter((f) => !except.includes(f));
-    } else allowed = rule.split(',').map((s) => s.trim());
+    else if (rule === 'everything listed above') allowed = above;
+    else allowed = rule.split(',').map((s) => s.trim());
     table.set(folder, allowed);
   }
   return table;

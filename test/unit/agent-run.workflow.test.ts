@@ -6,7 +6,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCallInput, ToolCallInput } from '../../contract/activities.js';
 import { DEFAULT_LIMITS, DEFAULT_MODEL_POLICY, DEFAULT_TOOL_POLICY, type RunConfig } from '../../contract/config.js';

@@ -12,6 +12,8 @@ import { defineConfig } from 'vitest/config';
  */
 const integration = {
   globalSetup: ['test/support/global-setup.ts'],
+  // After each file: none of its runs has a failed workflow task (the no-stuck-run invariant).
+  setupFiles: ['test/support/no-stuck-tasks.ts'],
   // Each file starts its own worker(s) on its own task queue; two cores, so files run one by one.
   fileParallelism: false,
   hookTimeout: 120_000,

@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentActivities, ResolveAgentInput } from '../contract/activities.js';
 import type { RunConfig } from '../contract/config.js';
-import { resolutionFailure } from '../contract/failures.js';
+import { redactKeys, resolutionFailure } from '../contract/failures.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import { createModelActivity } from './model.js';
 import { createToolActivity } from './tools.js';
@@ -21,7 +21,12 @@ export interface ModelEndpoint {
 }
 
 /** Build every activity over the agents this worker serves. */
-export function createActivities(opts: { registry: AgentRegistry; endpoint?: ModelEndpoint }): AgentActivities {
+export function createActivities(opts: {
+  registry: AgentRegistry;
+  endpoint?: ModelEndpoint;
+  /** The worker found the runs' search attributes registered (see worker/search-attributes.ts). */
+  searchAttributesRegistered?: boolean;
+}): AgentActivities {
   const { registry, endpoint = {} } = opts;
   // One client per model call, built when the call starts: a worker without a key still starts
   // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
@@ -35,15 +40,19 @@ export function createActivities(opts: { registry: AgentRegistry; endpoint?: Mod
       timeout: endpoint.requestTimeoutMs ?? 120_000,
       fetch: fetchImpl,
     });
+  // Failures never carry the key, even when an API proxy echoes it in an error body.
+  const secrets = [endpoint.apiKey, process.env.ANTHROPIC_API_KEY, process.env.ANTHROPIC_AUTH_TOKEN];
+  const redact = (text: string) => redactKeys(text, secrets);
   return {
     async resolveAgent(input: ResolveAgentInput): Promise<RunConfig> {
       try {
-        return registry.resolve(input.agent, input.overrides ?? {});
+        const config = registry.resolve(input.agent, input.overrides ?? {});
+        return opts.searchAttributesRegistered ? { ...config, searchAttributesRegistered: true } : config;
       } catch (e) {
         throw resolutionFailure(e);
       }
     },
-    ...createModelActivity(getClient),
-    ...createToolActivity(registry),
+    ...createModelActivity(getClient, redact),
+    ...createToolActivity(registry, redact),
   };
 }

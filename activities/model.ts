@@ -1,15 +1,24 @@
 /**
  * The model activity: one Messages API call, streamed.
  *
- * Streaming keeps long responses within HTTP limits and gives a liveness signal: the activity
- * heartbeats as events arrive, so a stream that stalls is caught by the heartbeat timeout and
- * retried. The activity's cancellation signal is passed to the SDK, so cancelling the run aborts
- * the HTTP request at once instead of waiting it out.
+ * Liveness and stall detection are separate. The activity heartbeats every second while its
+ * worker is alive (a crashed worker's call is retried elsewhere after the short heartbeat
+ * timeout), and a watchdog aborts a stream that has sent no bytes — events or SSE pings — for the
+ * stall timeout, failing the attempt so Temporal retries it. The activity's cancellation signal is
+ * passed to the SDK, so cancelling the run aborts the HTTP request at once.
+ *
+ * What comes back is checked before the loop acts on it: token counters are coerced to integers,
+ * and a `tool_use` reply whose tool input did not arrive whole (a stream cut inside the JSON) or
+ * that repeats a `tool_use` id is a failed attempt — no tool ever runs on a half-read input.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { ModelCallInput, ModelCallResult, ModelProgress } from '../contract/activities.js';
-import { modelFailure, ModelNotConfiguredError } from '../contract/failures.js';
+import { DEFAULT_MODEL_POLICY } from '../contract/config.js';
+import { modelFailure, ModelNotConfiguredError, ModelOutputInvalidError } from '../contract/failures.js';
+import type { Message, Usage } from '../contract/messages.js';
+import { tokenCount } from '../contract/run.js';
 
 /** `fetch` whose response bodies call `onBytes` for every chunk received. */
 function tappedFetch(onBytes: () => void): typeof fetch {
@@ -28,35 +37,58 @@ function tappedFetch(onBytes: () => void): typeof fetch {
   };
 }
 
-/** Builds the `callModel` activity around one Anthropic client (built with `maxRetries: 0`). */
-export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anthropic) {
+/** Builds the `callModel` activity around a client factory (clients are built with `maxRetries: 0`). */
+export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anthropic, redact: (text: string) => string) {
   return {
     /** One model call; see the module comment. */
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
       const ctx = Context.current();
       const progress: ModelProgress = { phase: 'waiting', outputTokens: 0, events: 0 };
+      const stallMs = msToNumber(input.stallTimeout ?? DEFAULT_MODEL_POLICY.stallTimeout);
       let streamedChars = 0;
+      let lastBytesAt = Date.now();
+      let stalled = false;
+      const stall = new AbortController();
       ctx.heartbeat(progress);
-      // Until the headers arrive the SDK's own request timeout bounds the wait; keep the
-      // heartbeat alive meanwhile. Once streaming, only real events heartbeat.
-      const waitingBeatMs = Math.max(100, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3));
-      const waiting = setInterval(() => ctx.heartbeat(progress), waitingBeatMs);
+      // Liveness: one heartbeat a second (the worker throttles to that), whatever the stream does.
+      const alive = setInterval(() => ctx.heartbeat(progress), 1_000);
+      // Stalls: once the response has started, a stream silent for stallMs is aborted. (Until the
+      // headers arrive, the SDK's request timeout bounds the wait.)
+      const watchdog = setInterval(
+        () => {
+          if (progress.phase === 'streaming' && Date.now() - lastBytesAt > stallMs) {
+            stalled = true;
+            stall.abort();
+          }
+        },
+        Math.max(50, Math.min(1_000, stallMs / 4)),
+      );
+      const rawToolInput = new Map<number, string>();
       try {
-        // Any byte on the wire (an SSE ping too) proves the connection alive.
-        const onBytes = () => ctx.heartbeat(progress);
-        const client = getClient(tappedFetch(onBytes));
+        const client = getClient(
+          tappedFetch(() => {
+            lastBytesAt = Date.now(); // any byte on the wire (an SSE ping too) proves the stream alive
+          }),
+        );
         // No credential of any kind: a configuration fact, known before any request is made.
         if (!client.apiKey && !client.authToken && !client.credentials) throw new ModelNotConfiguredError();
-        const stream = client.messages.stream(input.request, { signal: ctx.cancellationSignal });
+        const signal = AbortSignal.any([ctx.cancellationSignal, stall.signal]);
+        const stream = client.messages.stream(input.request, { signal });
         stream.on('connect', () => {
-          clearInterval(waiting);
           progress.phase = 'streaming';
+          lastBytesAt = Date.now();
           ctx.heartbeat(progress);
         });
         stream.on('streamEvent', (event) => {
           progress.events++;
-          if (event.type === 'content_block_delta') {
+          if (
+            event.type === 'content_block_start' &&
+            (event.content_block.type === 'tool_use' || event.content_block.type === 'server_tool_use')
+          ) {
+            rawToolInput.set(event.index, '');
+          } else if (event.type === 'content_block_delta') {
             const d = event.delta;
+            if (d.type === 'input_json_delta') rawToolInput.set(event.index, (rawToolInput.get(event.index) ?? '') + d.partial_json);
             streamedChars +=
               d.type === 'text_delta'
                 ? d.text.length
@@ -67,20 +99,63 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
                     : 0;
             progress.outputTokens = Math.max(progress.outputTokens, Math.ceil(streamedChars / 4));
           } else if (event.type === 'message_delta') {
-            progress.outputTokens = event.usage.output_tokens;
+            progress.outputTokens = tokenCount(event.usage.output_tokens);
           }
           ctx.heartbeat(progress);
         });
         const message = await stream.finalMessage();
-        return { message };
+        if (message.stop_reason === 'tool_use') checkToolUses(message, rawToolInput);
+        return { message: { ...message, usage: checkedUsage(message.usage) } };
       } catch (err) {
         // Cancellation must be reported as cancellation (the SDK throws APIUserAbortError, which
         // Temporal would record as a failure): rethrow the signal's reason, a CancelledFailure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw modelFailure(err);
+        if (stalled) throw modelFailure(new Error(`model stream stalled: no bytes for ${stallMs / 1000} s (stall timeout)`), redact);
+        throw modelFailure(err, redact);
       } finally {
-        clearInterval(waiting);
+        clearInterval(alive);
+        clearInterval(watchdog);
       }
     },
+  };
+}
+
+/**
+ * A reply the loop will act on must be whole: every `tool_use` input parses as a JSON object in
+ * full (the SDK's partial-JSON parser would turn a cut stream into an object with fields missing),
+ * and no `tool_use` id repeats (two results with one id would be unanswerable).
+ */
+function checkToolUses(message: Message, rawToolInput: ReadonlyMap<number, string>): void {
+  const seen = new Set<string>();
+  message.content.forEach((block, index) => {
+    if (block.type !== 'tool_use') return;
+    if (seen.has(block.id))
+      throw new ModelOutputInvalidError(`the model's reply has two tool_use blocks with id ${block.id}: the call is made again`);
+    seen.add(block.id);
+    const raw = rawToolInput.get(index);
+    if (raw === undefined || raw === '') return; // no input streamed: the API's {} for a tool without parameters
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ModelOutputInvalidError(
+        `the input of tool_use ${block.id} (${block.name}) arrived incomplete: ${raw.length} characters that are not a whole JSON object; the call is made again`,
+      );
+    }
+  });
+}
+
+/** Usage with every counter a non-negative integer (see `tokenCount`); absent cache counters stay null. */
+function checkedUsage(usage: Usage): Usage {
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : tokenCount(v));
+  return {
+    ...usage,
+    input_tokens: tokenCount(usage.input_tokens),
+    output_tokens: tokenCount(usage.output_tokens),
+    cache_creation_input_tokens: orNull(usage.cache_creation_input_tokens),
+    cache_read_input_tokens: orNull(usage.cache_read_input_tokens),
   };
 }

@@ -19,7 +19,7 @@ import { toolFailure, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
 
 /** Builds the `runTool` activity over a worker's agent registry. */
-export function createToolActivity(registry: AgentRegistry) {
+export function createToolActivity(registry: AgentRegistry, redact?: (text: string) => string) {
   return {
     /** Run one `tool_use` block; see the module comment. */
     async runTool(input: ToolCallInput): Promise<ToolResultBlockParam> {
@@ -56,7 +56,7 @@ export function createToolActivity(registry: AgentRegistry) {
         if (err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && 'content' in err)) {
           return fail((err as ToolError).content as ToolResultBlockParam['content']);
         }
-        throw toolFailure(toolUse.name, err);
+        throw toolFailure(toolUse.name, err, redact);
       } finally {
         clearInterval(beat);
       }

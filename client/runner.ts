@@ -23,6 +23,7 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { dataConverter } from '../connection/codecs.js';
+import { restoreResult } from './transcript.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
 import type { MessageParam } from '../contract/messages.js';
 import { emptyUsage, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
@@ -96,13 +97,16 @@ export class RunHandle {
    * only when the run cannot be found or the server cannot be reached.
    */
   async result(): Promise<RunResult> {
+    let result: RunResult;
     try {
-      return (await this.handle.result()) as RunResult;
+      result = (await this.handle.result()) as RunResult;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(this.workflowId, this.settings);
       if (!(err instanceof WorkflowFailedError)) throw err;
-      return this.failedResult(err);
+      result = this.failedResult(err);
     }
+    // A result too large for one payload left out what the history holds: put it back.
+    return restoreResult(this.client, this.workflowId, result);
   }
 
   private failedResult(err: WorkflowFailedError): RunResult {

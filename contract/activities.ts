@@ -26,6 +26,8 @@ export interface ModelCallInput {
   request: ModelRequestBase & { messages: MessageParam[] };
   /** 1-based number of this model call in the run. */
   turn: number;
+  /** A stream silent this long is aborted and the attempt retried (default `DEFAULT_MODEL_POLICY.stallTimeout`). */
+  stallTimeout?: string;
 }
 
 /** Result of `callModel`: the API's message, verbatim. */

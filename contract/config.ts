@@ -14,8 +14,16 @@ export type ModelRequestBase = Omit<MessageCreateParamsBase, 'messages' | 'strea
 export interface ModelPolicy {
   /** Start-to-close timeout of one attempt (the whole streamed response). */
   timeout: string;
-  /** A stream with no bytes (events or SSE pings) for this long is stalled: the attempt is retried. */
+  /**
+   * Liveness: the activity heartbeats every second while its worker is alive, so a crashed
+   * worker's call is retried elsewhere after this long.
+   */
   heartbeatTimeout: string;
+  /**
+   * A stream with no bytes (events or SSE pings) for this long is stalled: the activity aborts it
+   * and the attempt is retried. (Runs recorded before this field existed: {@link DEFAULT_MODEL_POLICY}'s.)
+   */
+  stallTimeout?: string;
   maximumAttempts: number;
   initialInterval: string;
   maximumInterval: string;
@@ -72,13 +80,15 @@ export const DEFAULT_LIMITS: RunLimits = {
 export const DEFAULT_MAX_TURNS = 100;
 
 /**
- * Default policy of the model call: a generous attempt timeout for long answers, a 30 s silence
- * limit, and retries with backoff (every retry shows in the UI; Temporal owns them, the SDK's own
- * are off).
+ * Default policy of the model call: a generous attempt timeout for long answers; liveness and
+ * stall detection apart — a 5 s heartbeat timeout (a crashed worker's call is retried within
+ * seconds) and a 30 s silence limit on the stream (a model may think quietly, pinging); retries
+ * with backoff (every retry shows in the UI; Temporal owns them, the SDK's own are off).
  */
-export const DEFAULT_MODEL_POLICY: ModelPolicy = {
+export const DEFAULT_MODEL_POLICY: Required<ModelPolicy> = {
   timeout: '10m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '5s',
+  stallTimeout: '30s',
   maximumAttempts: 10,
   initialInterval: '1s',
   maximumInterval: '60s',
@@ -102,4 +112,9 @@ export interface RunConfig {
   /** Per-tool activity options, keyed by tool name (the tools offered in `request.tools`). */
   tools: Record<string, ToolPolicy>;
   limits: RunLimits;
+  /**
+   * The worker found the run's search attributes registered on the namespace when it resolved
+   * the run: a run started without them (by another client) sets them then.
+   */
+  searchAttributesRegistered?: boolean;
 }

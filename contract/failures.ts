@@ -10,6 +10,7 @@
  * | agent not served | `UnknownAgent` | no | `resolveAgent` |
  * | API refused the request (400/401/402/403/404/413/422, other 4xx) | `ModelRequestRejected` | no | `callModel` |
  * | API unavailable (408/409/429/5xx/529, connection, stream error, stall) | `ModelTemporarilyUnavailable` | yes (`retry-after` honoured) | `callModel` |
+ * | a reply that cannot be acted on (incomplete tool JSON, duplicate `tool_use` ids) | `ModelOutputInvalid` | yes: the call is made again | `callModel` |
  * | no credentials on the worker | `ModelNotConfigured` | no | `callModel` |
  * | a tool handler threw (not `ToolError`) | `ToolFailed` | yes, per the tool's policy; then `is_error` | `runTool` |
  * | the run failed | `AgentRunFailed` (details: the partial `RunResult`) | no | the workflow |
@@ -43,6 +44,11 @@ export const Failures = {
     remedy: 'fix what the message says; retrying the same request cannot succeed',
   },
   modelUnavailable: { type: 'ModelTemporarilyUnavailable', retried: true, remedy: 'nothing: the call is retried with backoff' },
+  modelOutputInvalid: {
+    type: 'ModelOutputInvalid',
+    retried: true,
+    remedy: 'nothing: the call is made again; no tool ever runs on a reply that cannot be read whole',
+  },
   modelNotConfigured: {
     type: 'ModelNotConfigured',
     retried: false,
@@ -139,48 +145,71 @@ function isSdkApiError(e: unknown): e is SdkApiError {
   return e instanceof Error && 'status' in e && 'headers' in e && 'requestID' in e;
 }
 
-/** Convert anything the model call threw into its `ApplicationFailure` (never throws itself). */
-export function modelFailure(err: unknown): ApplicationFailure {
+/** A model reply the loop cannot act on (e.g. a stream cut inside a `tool_use` input): the call is made again. */
+export class ModelOutputInvalidError extends Error {
+  override name = 'ModelOutputInvalidError';
+}
+
+/**
+ * Convert anything the model call threw into its `ApplicationFailure` (never throws itself).
+ * Messages and details are passed through `redact` (an API proxy may echo the key in its error
+ * body), and the SDK error is not attached as the cause: its message and stack would carry the
+ * unredacted body into history.
+ */
+export function modelFailure(err: unknown, redact: (text: string) => string = redactKeys): ApplicationFailure {
+  const failure = classifyModelError(err);
+  if (err instanceof ApplicationFailure) return failure;
+  return ApplicationFailure.create({
+    type: failure.type ?? Failures.modelUnavailable.type,
+    message: redact(failure.message),
+    nonRetryable: failure.nonRetryable === true,
+    details: (failure.details ?? []).map((d) => JSON.parse(redact(JSON.stringify(d))) as unknown),
+    ...(failure.nextRetryDelay !== undefined && { nextRetryDelay: failure.nextRetryDelay }),
+  });
+}
+
+function classifyModelError(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ModelOutputInvalidError) {
+    return ApplicationFailure.create({ type: Failures.modelOutputInvalid.type, message: err.message });
+  }
   if (err instanceof ModelNotConfiguredError) {
     return ApplicationFailure.create({ type: Failures.modelNotConfigured.type, nonRetryable: true, message: err.message });
   }
   if (isSdkApiError(err)) {
     if (err.name === 'APIUserAbortError') {
       // Aborted without the activity being cancelled (the attempt's own deadline): try again.
-      return modelRetried(`model request aborted: ${oneLine(err.message)}`, err);
+      return modelRetried(`model request aborted: ${oneLine(err.message)}`);
     }
     if (err.name === 'APIConnectionError' || err.name === 'APIConnectionTimeoutError') {
-      return modelRetried(`could not reach the Anthropic API (${oneLine(err.message)})`, err);
+      return modelRetried(`could not reach the Anthropic API (${oneLine(err.message)})`);
     }
     const details = [{ status: err.status ?? null, type: err.type ?? null, requestId: err.requestID ?? null }];
     if (err.status === undefined) {
       // An `event: error` in the middle of a stream: classify by the body's type.
       const message = `model stream failed: ${err.type ?? 'error'}: ${oneLine(err.apiMessage ?? err.message)}`;
       return RETRIED_STREAM_TYPES.has(err.type ?? '')
-        ? ApplicationFailure.create({ type: Failures.modelUnavailable.type, message, details, cause: err })
-        : ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
+        ? ApplicationFailure.create({ type: Failures.modelUnavailable.type, message, details })
+        : ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details });
     }
     const rule = BY_STATUS[err.status] ?? { retried: err.status >= 500, hint: err.status >= 500 ? 'server error' : 'request rejected' };
     const message = `Anthropic API ${err.status}${err.type ? ` ${err.type}` : ''}: ${oneLine(err.apiMessage ?? err.message)} (${rule.hint})`;
-    if (!rule.retried)
-      return ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details, cause: err });
+    if (!rule.retried) return ApplicationFailure.create({ type: Failures.modelRejected.type, nonRetryable: true, message, details });
     const delay = retryAfterMs(err.headers);
     return ApplicationFailure.create({
       type: Failures.modelUnavailable.type,
       message,
       details,
-      cause: err,
       ...(delay !== undefined && { nextRetryDelay: delay }),
     });
   }
   // Anything else mid-call (a stream that ended early, a socket error): another attempt may work.
   const e = err instanceof Error ? err : new Error(String(err));
-  return modelRetried(`model call failed: ${oneLine(e.message)}`, e);
+  return modelRetried(`model call failed: ${oneLine(e.message)}`);
 }
 
-function modelRetried(message: string, cause: Error): ApplicationFailure {
-  return ApplicationFailure.create({ type: Failures.modelUnavailable.type, message, cause });
+function modelRetried(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: Failures.modelUnavailable.type, message });
 }
 
 /** `retry-after-ms` (milliseconds) wins over `retry-after` (seconds or an HTTP date); capped. */
@@ -205,14 +234,22 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 // ── The tool call ────────────────────────────────────────────────────────────────────────────
 
 /** A tool handler threw something other than `ToolError`: retried per the tool's policy. */
-export function toolFailure(tool: string, err: unknown): ApplicationFailure {
+export function toolFailure(tool: string, err: unknown, redact: (text: string) => string = redactKeys): ApplicationFailure {
   const e = err instanceof Error ? err : new Error(String(err));
   return ApplicationFailure.create({
     type: Failures.toolFailed.type,
-    message: `${tool}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${oneLine(e.message)}`,
+    message: redact(`${tool}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${oneLine(e.message)}`),
     details: [{ tool, errorClass: e.name || 'Error' }],
-    cause: e,
+    cause: redactedError(e, redact),
   });
+}
+
+/** A copy of an error (name, message, stack) with secrets redacted: safe to record as a cause. */
+function redactedError(e: Error, redact: (text: string) => string): Error {
+  const copy = new Error(redact(e.message));
+  copy.name = e.name;
+  copy.stack = redact(e.stack ?? '');
+  return copy;
 }
 
 /** What the model reads in an `is_error` tool result, for each way a call can fail. */
@@ -253,6 +290,16 @@ export function failureLine(err: unknown): string {
 /** The failure a failed run ends with: red in the UI, its partial result in the details. */
 export function runFailure(message: string, partialResult: unknown, type: string = RUN_FAILED_TYPE): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: [partialResult] });
+}
+
+/** Anything shaped like an Anthropic API key (`sk-ant-…`). */
+const KEY_SHAPED = /sk-ant-[A-Za-z0-9_-]{6,}/g;
+
+/** Replace these secrets, and anything shaped like an Anthropic API key, with `[redacted]`. */
+export function redactKeys(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('[redacted]');
+  return out.replace(KEY_SHAPED, '[redacted]');
 }
 
 /** Collapse whitespace and cap the length: failure messages are one line. */

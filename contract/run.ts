@@ -39,6 +39,17 @@ export interface UsageTotals {
   cache_read_input_tokens: number;
 }
 
+/**
+ * A token counter as the API documents it: a non-negative integer. What a misbehaving API or
+ * proxy may send instead is coerced — a fraction rounded down, a numeric string parsed, anything
+ * else 0 — so a bad counter can never fail a workflow task (an Int search attribute, a sum that
+ * turns into string concatenation).
+ */
+export function tokenCount(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER) : 0;
+}
+
 /** Zero usage. */
 export function emptyUsage(): UsageTotals {
   return { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
@@ -62,6 +73,14 @@ export type RunStatus = 'completed' | 'failed' | 'cancelled';
 /** The model's last stop reason, or the runner's own. */
 export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error';
 
+/**
+ * The largest result a run returns in one payload, in bytes of JSON: Temporal refuses payloads
+ * over 2 MB, and a failed run's failure wraps it with a message. Beyond it the result leaves out
+ * what the run's history already holds (see {@link RunResult.omitted}); the client library puts it
+ * back, so callers always get the whole result.
+ */
+export const RESULT_MAX_BYTES = 1_500_000;
+
 /** The result of a run; also carried in the failure details of a failed run. */
 export interface RunResult {
   workflowId: string;
@@ -81,6 +100,32 @@ export interface RunResult {
   executions?: number;
   /** Old tool results replaced by placeholders to fit the context window. */
   elidedToolResults?: number;
+  /**
+   * Set only when the whole result would not fit in one payload ({@link RESULT_MAX_BYTES}): what
+   * was left out, to be restored from history. `finalText`: it is the final text of `messages`.
+   * `messagesBefore: k`: `messages` holds only the messages from index k on; the first k are the
+   * input messages of the run's last completed model call followed by its reply (both recorded in
+   * the history of the run's last execution). `AgentRunner`'s `result()` restores both.
+   */
+  omitted?: { finalText?: true; messagesBefore?: number };
+}
+
+/**
+ * The text of the last assistant message: its text blocks, concatenated as written. The API's
+ * text blocks are contiguous prose (a cited answer is split into blocks mid-sentence), so they
+ * are joined with nothing in between.
+ */
+export function finalTextOf(messages: readonly MessageParam[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== 'assistant') continue;
+    if (typeof m.content === 'string') return m.content;
+    return m.content
+      .flatMap((b) => (b.type === 'text' ? [b.text] : []))
+      .join('')
+      .trim();
+  }
+  return '';
 }
 
 /** What a run is doing right now. */

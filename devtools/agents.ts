@@ -6,7 +6,13 @@ import { z } from 'zod';
 import { defineAgent, defineTool } from '../agents/define.js';
 
 /** Short model-call timeouts and retry intervals, so faults resolve quickly. */
-export const fastModelCall = { heartbeatTimeout: '3s', initialInterval: '100ms', maximumInterval: '1s', maximumAttempts: 5 } as const;
+export const fastModelCall = {
+  heartbeatTimeout: '3s',
+  stallTimeout: '3s',
+  initialInterval: '100ms',
+  maximumInterval: '1s',
+  maximumAttempts: 5,
+} as const;
 
 /** Returns `bytes` of text: a constant-size tool output, turn after turn. */
 export const blob = defineTool({

@@ -9,6 +9,7 @@ import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { dataConverter } from '../connection/codecs.js';
 import type { AgentActivities } from '../contract/activities.js';
+import { ensureSearchAttributes } from './search-attributes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +34,13 @@ export interface AgentWorkerOptions {
   activities?: Partial<AgentActivities>;
   /** Payload codecs; default: from the environment (connection/codecs.ts), as clients use. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /**
+   * Check at start that the runs' search attributes exist on the namespace, registering them where
+   * the worker may (default true; the time-skipping test server has no use for them).
+   */
+  checkSearchAttributes?: boolean;
+  /** Where start-up notes go (default console.log). */
+  log?: (line: string) => void;
   /** Any other worker option (tuning). */
   extra?: Partial<WorkerOptions>;
 }
@@ -40,12 +48,18 @@ export interface AgentWorkerOptions {
 /** Create the worker; throws a clear error if an agent definition is invalid. */
 export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worker> {
   const registry = new AgentRegistry(opts.agents);
+  const searchAttributesRegistered =
+    opts.checkSearchAttributes !== false &&
+    (await ensureSearchAttributes(opts.connection, opts.namespace, opts.log ?? ((l) => console.log(l))));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities({ registry, ...(opts.endpoint && { endpoint: opts.endpoint }) }), ...opts.activities },
+    activities: {
+      ...createActivities({ registry, searchAttributesRegistered, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
+      ...opts.activities,
+    },
     dataConverter: opts.dataConverter ?? dataConverter(),
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
     // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent

@@ -36,7 +36,7 @@ async function run(): Promise<void> {
       shutdownGraceTime: config.shutdownGraceTime,
       extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities },
     });
-    const endpoint = process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com';
+    const endpoint = shownUrl(process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com');
     console.log(
       `worker: serving ${agents.map((a) => a.name).join(', ')} on task queue "${s.taskQueue}" at ${s.connection.address} (namespace ${s.namespace}), pid ${process.pid}`,
     );
@@ -48,6 +48,20 @@ async function run(): Promise<void> {
     await connection.close();
   }
   console.log('worker: stopped');
+}
+
+/** A URL as it may be printed: no userinfo, query or fragment (they can carry credentials). */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(ANTHROPIC_BASE_URL is not a URL)';
+  }
 }
 
 run().catch((e: unknown) => {

@@ -68,6 +68,7 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
       return run.fail(failureLine(e));
     }
   }
+  if (config.searchAttributesRegistered) run.enableSearchAttributes();
   // Configurations recorded before limits existed get the defaults, so old runs replay as they ran.
   return { ...config, limits: { ...DEFAULT_LIMITS, ...config.limits } };
 }

@@ -7,10 +7,12 @@
  * the same points of the loop as in every recorded history.
  */
 import { CancellationScope, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { runFailure } from '../contract/failures.js';
+import { oneLine, runFailure } from '../contract/failures.js';
 import type { MessageParam } from '../contract/messages.js';
 import {
   emptyUsage,
+  finalTextOf,
+  RESULT_MAX_BYTES,
   type PendingToolCall,
   type RunInput,
   type RunPhase,
@@ -20,9 +22,14 @@ import {
   type RunStopReason,
   type UsageTotals,
 } from '../contract/run.js';
+import { jsonBytes } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { cancelSignal, stateQuery } from '../contract/workflow.js';
-import { lastAssistantText } from './transcript.js';
+
+/** Reasons and failure lines are kept to this many characters: they come from outside. */
+const MAX_REASON_CHARS = 2000;
+/** The `state` query's last assistant text is a preview: at most this many characters. */
+const MAX_PREVIEW_CHARS = 4000;
 
 /** The state of one run (one execution of its continue-as-new chain), with its handlers. */
 export class AgentRun {
@@ -44,9 +51,14 @@ export class AgentRun {
   elided: number;
   /** The loop runs in this scope; cancelling it cancels the model call and the tools in flight. */
   readonly scope = new CancellationScope();
+  /**
+   * How many leading messages are exactly the last completed model call's input plus its reply
+   * (both in this execution's history), or 0. A result too large for one payload leaves them out.
+   */
+  prefixInHistory = 0;
 
-  /** Search attributes are upserted only for runs started with them (see `publish`). */
-  private readonly searchable: boolean;
+  /** Search attributes are upserted only for runs started with them, or once the worker says they are registered (see `publish`). */
+  private searchable: boolean;
   private readonly upsertOnChange: boolean;
   private published = '';
 
@@ -65,11 +77,24 @@ export class AgentRun {
     // when a value changes (once per turn), which saves a server transaction per turn.
     this.upsertOnChange = patched('search-attributes-on-change');
     setHandler(stateQuery, () => this.snapshot());
-    setHandler(cancelSignal, (arg) => {
+    setHandler(cancelSignal, (arg: unknown) => {
       if (this.phase === 'done' || this.cancelReason !== undefined) return;
-      this.cancelReason = arg?.reason?.trim() || 'cancelled by signal';
+      // Anyone can send this signal with any argument (the UI's "Send signal" included): a reason
+      // that is not a string counts as none.
+      const reason = typeof arg === 'object' && arg !== null ? (arg as { reason?: unknown }).reason : undefined;
+      this.cancelReason = (typeof reason === 'string' && clip(reason.trim(), MAX_REASON_CHARS)) || 'cancelled by signal';
       this.scope.cancel();
     });
+  }
+
+  /**
+   * The worker found the search attributes registered: a run started without them (by another
+   * client) sets them now, so `list`, filters and `cancel` treat it like any other.
+   */
+  enableSearchAttributes(): void {
+    if (this.searchable) return;
+    this.searchable = true;
+    upsertSearchAttributes([{ key: AgentName, value: this.agent }]);
   }
 
   /** Whether the run was asked to stop (the `cancel` signal, or Temporal's own cancel). */
@@ -107,30 +132,33 @@ export class AgentRun {
       pendingTools: [...this.pendingTools.values()],
       usage: this.usage,
       stopReason: this.stopReason,
-      lastAssistantText: lastAssistantText(this.messages),
+      lastAssistantText: clip(finalTextOf(this.messages), MAX_PREVIEW_CHARS),
       ...(this.cancelReason !== undefined && { cancelReason: this.cancelReason }),
       execution: this.execution,
     };
   }
 
-  /** End the run with this status: the result it returns. */
+  /** End the run with this status: the result it returns, within one payload. */
   finish(status: RunStatus, error?: string): RunResult {
     this.phase = 'done';
     this.pendingTools.clear();
     this.publish(status);
-    return {
-      workflowId: this.workflowId,
-      agent: this.agent,
-      status,
-      stopReason: this.stopReason,
-      finalText: lastAssistantText(this.messages),
-      turns: this.turns,
-      usage: this.usage,
-      messages: this.messages,
-      executions: this.execution,
-      elidedToolResults: this.elided,
-      ...(error !== undefined && { error }),
-    };
+    return compactResult(
+      {
+        workflowId: this.workflowId,
+        agent: this.agent,
+        status,
+        stopReason: this.stopReason,
+        finalText: finalTextOf(this.messages),
+        turns: this.turns,
+        usage: this.usage,
+        messages: this.messages,
+        executions: this.execution,
+        elidedToolResults: this.elided,
+        ...(error !== undefined && { error }),
+      },
+      this.prefixInHistory,
+    );
   }
 
   /** End a cancelled run: it completes, with status `cancelled` and the reason. */
@@ -143,6 +171,26 @@ export class AgentRun {
   /** Fail the run: it fails in Temporal too (red in the UI), its partial result in the details. */
   fail(message: string, type?: string): never {
     this.stopReason = 'error';
-    throw runFailure(message, this.finish('failed', message), type);
+    const line = oneLine(message, MAX_REASON_CHARS);
+    throw runFailure(line, this.finish('failed', line), type);
   }
+}
+
+/**
+ * A result that fits one payload: first without `finalText` (it repeats the last message), then
+ * without the messages the history already holds. The client library restores both.
+ */
+function compactResult(result: RunResult, prefixInHistory: number): RunResult {
+  if (jsonBytes(result) <= RESULT_MAX_BYTES) return result;
+  const withoutText: RunResult = { ...result, finalText: '', omitted: { finalText: true } };
+  if (jsonBytes(withoutText) <= RESULT_MAX_BYTES || prefixInHistory === 0) return withoutText;
+  return {
+    ...withoutText,
+    messages: result.messages.slice(prefixInHistory),
+    omitted: { finalText: true, messagesBefore: prefixInHistory },
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -16,7 +16,9 @@ import { toolSummary } from './transcript.js';
 /** Run one `tool_use` block; every outcome, failures and cancellation included, is a `tool_result`. */
 export async function runToolCall(config: RunConfig, call: ToolUseBlock, turn: number, workflowId: string): Promise<ToolResultBlockParam> {
   const isError = (text: string): ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: call.id, content: text, is_error: true });
-  const policy = config.tools[call.name];
+  // The name comes from the model (a prompt injection can steer it to `constructor` or
+  // `__proto__`): only the config's own keys are tools.
+  const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;
   if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
   try {
     return await runTool.executeWithOptions(

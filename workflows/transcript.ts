@@ -1,29 +1,19 @@
 /** Pure helpers over the conversation (workflow-safe). */
-import type { Message, MessageParam, ToolUseBlock } from '../contract/messages.js';
-import type { UsageTotals } from '../contract/run.js';
+import type { Message, ToolUseBlock } from '../contract/messages.js';
+import { tokenCount, type UsageTotals } from '../contract/run.js';
 
-/** Add one response's usage to the run's totals (cache counters may be null). */
-export function addUsage(total: UsageTotals, usage: Message['usage']): UsageTotals {
+/**
+ * Add one response's usage to the run's totals (cache counters may be null). Counters are
+ * coerced here too, not only where they enter: a history recorded before the activity checked
+ * them must still add up to integers.
+ */
+export function addUsage(total: UsageTotals, usage: Message['usage'] | undefined): UsageTotals {
   return {
-    input_tokens: total.input_tokens + (usage.input_tokens ?? 0),
-    output_tokens: total.output_tokens + (usage.output_tokens ?? 0),
-    cache_creation_input_tokens: total.cache_creation_input_tokens + (usage.cache_creation_input_tokens ?? 0),
-    cache_read_input_tokens: total.cache_read_input_tokens + (usage.cache_read_input_tokens ?? 0),
+    input_tokens: total.input_tokens + tokenCount(usage?.input_tokens),
+    output_tokens: total.output_tokens + tokenCount(usage?.output_tokens),
+    cache_creation_input_tokens: total.cache_creation_input_tokens + tokenCount(usage?.cache_creation_input_tokens),
+    cache_read_input_tokens: total.cache_read_input_tokens + tokenCount(usage?.cache_read_input_tokens),
   };
-}
-
-/** Text of the last assistant message (text blocks joined), or ''. */
-export function lastAssistantText(messages: readonly MessageParam[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m?.role !== 'assistant') continue;
-    if (typeof m.content === 'string') return m.content;
-    return m.content
-      .flatMap((b) => (b.type === 'text' ? [b.text] : []))
-      .join('\n')
-      .trim();
-  }
-  return '';
 }
 
 /** The `tool_use` blocks of a response, in order. */

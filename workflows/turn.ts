@@ -29,6 +29,7 @@ export function fitContext(run: AgentRun, config: RunConfig): void {
   }
   run.messages = fit.messages;
   run.elided += fit.elided;
+  if (fit.elided > 0) run.prefixInHistory = 0; // no longer what the last call was sent
 }
 
 /** Call the model once and act on its stop reason. */
@@ -48,13 +49,20 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
         nonRetryableErrorTypes: [Failures.modelRejected.type, Failures.modelNotConfigured.type],
       },
     },
-    [{ request: { ...config.request, messages: run.messages }, turn }],
+    [
+      {
+        request: { ...config.request, messages: run.messages },
+        turn,
+        ...(config.model.stallTimeout && { stallTimeout: config.model.stallTimeout }),
+      },
+    ],
   );
   run.turns = turn;
   run.usage = addUsage(run.usage, message.usage);
   run.stopReason = message.stop_reason;
   // Verbatim, thinking and redacted_thinking blocks (with signatures) included.
   run.messages.push({ role: 'assistant', content: message.content });
+  run.prefixInHistory = run.messages.length;
 
   if (message.stop_reason === 'pause_turn') return 'next_turn'; // resume: send the conversation back as is
   if (message.stop_reason !== 'tool_use') return 'done'; // end_turn, stop_sequence, max_tokens, refusal, …

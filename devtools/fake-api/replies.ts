@@ -26,6 +26,8 @@ export interface ReplyOptions {
   chunkDelayMs?: number;
   /** … and this many deltas per block. */
   chunks?: number;
+  /** Cut every tool input's JSON after this many characters, the stream still ending normally (a faulty proxy). */
+  cutToolInputAt?: number;
 }
 
 /** One tool call to put in a reply; `id` defaults to a generated `toolu_…`. */
@@ -64,6 +66,7 @@ export function message(content: ContentBlock[], stopReason: StopReason, opts: R
   if (opts.stopSequence !== undefined) reply.stop_sequence = opts.stopSequence;
   if (opts.chunkDelayMs !== undefined) reply.chunkDelayMs = opts.chunkDelayMs;
   if (opts.chunks !== undefined) reply.chunks = opts.chunks;
+  if (opts.cutToolInputAt !== undefined) reply.cutToolInputAt = opts.cutToolInputAt;
   return reply;
 }
 

@@ -29,6 +29,8 @@ export type FakeReply =
       chunkDelayMs?: number;
       /** SSE only: how many deltas each text/JSON/thinking block is split into (default 3). */
       chunks?: number;
+      /** SSE only: cut every tool input's JSON after this many characters (a faulty proxy), the stream ending normally. */
+      cutToolInputAt?: number;
     }
   | { kind: 'http-error'; status: number; errorType: string; message: string; headers?: Record<string, string> }
   /** Destroy the socket without answering: a connection error in the SDK. */
@@ -229,9 +231,11 @@ export class FakeMessagesApi {
       case 'message': {
         const message = this.#buildMessage(reply, rec);
         if (!rec.stream) return this.#sendJson(res, 200, message);
-        return this.#stream(res, messageToSseEvents(message, reply.chunks ? { chunks: reply.chunks } : {}), {
-          chunkDelayMs: reply.chunkDelayMs,
-        });
+        const sse = {
+          ...(reply.chunks && { chunks: reply.chunks }),
+          ...(reply.cutToolInputAt !== undefined && { cutToolInputAt: reply.cutToolInputAt }),
+        };
+        return this.#stream(res, messageToSseEvents(message, sse), { chunkDelayMs: reply.chunkDelayMs });
       }
       case 'stream-error': {
         if (!rec.stream) return this.#sendError(res, statusForErrorType(reply.errorType), reply.errorType, reply.message);

@@ -21,6 +21,11 @@ export interface SseEvent {
 export interface SseOptions {
   /** Into how many deltas text, thinking and tool input are split (at least 1). Default 3. */
   chunks?: number;
+  /**
+   * A faulty network or proxy: every tool input's JSON is cut after this many characters, while
+   * the stream still ends normally (block stop, `stop_reason`, `message_stop`).
+   */
+  cutToolInputAt?: number;
 }
 
 /** Encode one event as it goes on the wire: `event: …\ndata: …\n\n`. */
@@ -72,7 +77,7 @@ function startBlock(block: ContentBlock): RawContentBlockStartEvent['content_blo
 }
 
 /** The deltas that rebuild `block` from its start payload. */
-function blockDeltas(block: ContentBlock, n: number): RawContentBlockDeltaEvent['delta'][] {
+function blockDeltas(block: ContentBlock, n: number, cutToolInputAt?: number): RawContentBlockDeltaEvent['delta'][] {
   switch (block.type) {
     case 'text': {
       const deltas: RawContentBlockDeltaEvent['delta'][] = splitChunks(block.text, n).map((text) => ({ type: 'text_delta', text }));
@@ -82,7 +87,8 @@ function blockDeltas(block: ContentBlock, n: number): RawContentBlockDeltaEvent[
     case 'tool_use':
     case 'server_tool_use': {
       // The real API often opens with an empty partial_json; the SDK must cope with that.
-      const json = JSON.stringify(block.input ?? {});
+      const whole = JSON.stringify(block.input ?? {});
+      const json = cutToolInputAt === undefined ? whole : whole.slice(0, cutToolInputAt);
       return ['', ...splitChunks(json, n)].map((partial_json) => ({ type: 'input_json_delta', partial_json }));
     }
     case 'thinking':
@@ -111,7 +117,7 @@ export function messageToSseEvents(message: Message, opts: SseOptions = {}): Sse
   ];
   message.content.forEach((block, index) => {
     events.push(ev({ type: 'content_block_start', index, content_block: startBlock(block) }));
-    for (const delta of blockDeltas(block, n)) events.push(ev({ type: 'content_block_delta', index, delta }));
+    for (const delta of blockDeltas(block, n, opts.cutToolInputAt)) events.push(ev({ type: 'content_block_delta', index, delta }));
     events.push(ev({ type: 'content_block_stop', index }));
   });
   const u = message.usage;

@@ -47,6 +47,7 @@ export async function stubWorker(
     workflowBundle: await (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })),
     // The test server's client has no payload codecs: neither does this worker.
     dataConverter: {},
+    checkSearchAttributes: false,
   });
   return { worker, taskQueue };
 }

@@ -1,0 +1,44 @@
+/**
+ * The invariant, checked once for every integration test file: no run it started on the shared
+ * dev server has a failed workflow task. Anything from outside — a signal argument, an API
+ * response, a tool output, a size, a deployment mismatch — must end as an `is_error` result, a
+ * retried activity or a failed run, never a workflow task failing in a loop.
+ *
+ * Test files run one at a time, so the runs a file started are those started since it began.
+ * A test that makes a run fail its workflow tasks on purpose (a codec mismatch) gives it an id
+ * starting with {@link STUCK_ON_PURPOSE} and terminates it.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+
+/** Workflow ids of runs whose workflow tasks a test fails on purpose. */
+export const STUCK_ON_PURPOSE = 'stuck-on-purpose-';
+
+/** A signal or update that arrives while a task completes: the server asks for a new task. Not a failure of ours. */
+const UNHANDLED_COMMAND = 1;
+
+let since: Date;
+beforeAll(() => {
+  since = new Date(Date.now() - 1000);
+});
+
+afterAll(async () => {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    const client = new Client({ connection });
+    const stuck: string[] = [];
+    for await (const w of client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) {
+      if (w.workflowId.startsWith(STUCK_ON_PURPOSE)) continue;
+      const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+      for (const e of history.events ?? []) {
+        const failed = e.workflowTaskFailedEventAttributes as temporal.api.history.v1.IWorkflowTaskFailedEventAttributes | null | undefined;
+        if (failed && failed.cause !== UNHANDLED_COMMAND)
+          stuck.push(`${w.workflowId}: ${failed.failure?.message ?? 'workflow task failed'}`);
+      }
+    }
+    expect(stuck, 'runs with a failed workflow task').toEqual([]);
+  } finally {
+    await connection.close();
+  }
+});

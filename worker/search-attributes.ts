@@ -1,0 +1,66 @@
+/**
+ * At worker start: are the runs' search attributes registered on the namespace? Registers them
+ * where the worker may (the dev server, a self-hosted cluster); where it may not (Temporal Cloud,
+ * restricted roles) prints the exact command to run. Runs started without them by another client
+ * set them once the worker says they exist (`RunConfig.searchAttributesRegistered`), so `list`
+ * and `cancel` treat those runs like any other.
+ */
+import type { NativeConnection } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.js';
+
+/** The operator-service calls this needs (a `NativeConnection` has them). */
+export type OperatorConnection = Pick<NativeConnection, 'operatorService'>;
+
+/** `KEYWORD` → the proto enum value and the CLI's type name. */
+const TYPES: Record<string, { proto: number; cli: string }> = {
+  TEXT: { proto: 1, cli: 'Text' },
+  KEYWORD: { proto: 2, cli: 'Keyword' },
+  INT: { proto: 3, cli: 'Int' },
+  DOUBLE: { proto: 4, cli: 'Double' },
+  BOOL: { proto: 5, cli: 'Bool' },
+  DATETIME: { proto: 6, cli: 'Datetime' },
+  KEYWORD_LIST: { proto: 7, cli: 'KeywordList' },
+};
+
+/** The command that registers what is missing. */
+export function registerCommand(namespace: string, missing: readonly { name: string; type: string }[]): string {
+  return missing
+    .map(
+      (k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${TYPES[k.type]?.cli ?? k.type}`,
+    )
+    .join(' && ');
+}
+
+/**
+ * True when every search attribute exists (or was just registered). Otherwise false, after
+ * `log` got one line with the command to run.
+ */
+export async function ensureSearchAttributes(
+  connection: OperatorConnection,
+  namespace: string,
+  log: (line: string) => void,
+): Promise<boolean> {
+  let missing: { name: string; type: string }[];
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    missing = SEARCH_ATTRIBUTES.filter((k) => !(customAttributes && k.name in customAttributes));
+  } catch (e) {
+    log(
+      `worker: cannot list the search attributes of namespace ${namespace} (${(e as Error).message.split('\n')[0]}); runs started without them stay unsearchable`,
+    );
+    return false;
+  }
+  if (missing.length === 0) return true;
+  try {
+    const searchAttributes = Object.fromEntries(missing.map((k) => [k.name, TYPES[k.type]?.proto ?? 0]));
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    log(`worker: registered the search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
+    return true;
+  } catch (e) {
+    log(
+      `worker: the search attributes ${missing.map((k) => k.name).join(', ')} are missing on namespace ${namespace} and this worker may not register them ` +
+        `(${(e as Error).message.split('\n')[0]}): run \`${registerCommand(namespace, missing)}\``,
+    );
+    return false;
+  }
+}

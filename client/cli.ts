@@ -197,6 +197,10 @@ async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number>
     }),
   };
   const story = await tellRun(run, { follow, out });
+  if (story.stuck) {
+    io.err(`error: ${story.stuck}`);
+    return 1;
+  }
   if (!story.closed) {
     const state = await run.temporal.query(stateQuery).catch(() => undefined);
     io.out(

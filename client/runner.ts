@@ -23,6 +23,8 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { dataConverter } from '../connection/codecs.js';
+import { RunnerError } from './errors.js';
+import { RunStuckError, watchStuck } from './stuck.js';
 import { restoreResult } from './transcript.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
 import type { MessageParam } from '../contract/messages.js';
@@ -31,10 +33,8 @@ import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
 
-/** A user-facing error with a one-line message that says what to do. */
-export class RunnerError extends Error {
-  override name = 'RunnerError';
-}
+export { RunnerError };
+export { RunStuckError } from './stuck.js';
 
 /** Options of {@link AgentRunner.start}. */
 export interface StartOptions {
@@ -98,12 +98,24 @@ export class RunHandle {
    */
   async result(): Promise<RunResult> {
     let result: RunResult;
+    // A run whose workflow task keeps failing would keep this waiting forever: say so instead.
+    const abort = new AbortController();
+    const watch = watchStuck(this.client, this.handle);
     try {
-      result = (await this.handle.result()) as RunResult;
+      result = await Promise.race([
+        this.client.connection.withAbortSignal(abort.signal, () => this.handle.result()) as Promise<RunResult>,
+        watch.stuck.then((line) => {
+          abort.abort();
+          throw new RunStuckError(line);
+        }),
+      ]);
     } catch (err) {
+      if (err instanceof RunStuckError) throw err;
       if (err instanceof WorkflowNotFoundError) throw notFound(this.workflowId, this.settings);
       if (!(err instanceof WorkflowFailedError)) throw err;
       result = this.failedResult(err);
+    } finally {
+      watch.stop();
     }
     // A result too large for one payload left out what the history holds: put it back.
     return restoreResult(this.client, this.workflowId, result);

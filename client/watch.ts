@@ -7,6 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import { ActivityNames, type ModelProgress } from '../contract/activities.js';
 import type { RunHandle } from './runner.js';
 import { decodePayloads, RunStory } from './run-story.js';
+import { stuckLine, watchStuck } from './stuck.js';
 
 /** Where `watch` writes. */
 export interface WatchOutput {
@@ -15,11 +16,20 @@ export interface WatchOutput {
   progress?: (text: string) => void;
 }
 
-/** Print the run's story; with `follow`, keep going until the run closes. */
-export async function tellRun(run: RunHandle, opts: { follow: boolean; out: WatchOutput }): Promise<RunStory> {
+/**
+ * Print the run's story; with `follow`, keep going until the run closes — or until it is found
+ * stuck (its workflow task keeps failing), which `stuck` then says in one line.
+ */
+export async function tellRun(run: RunHandle, opts: { follow: boolean; out: WatchOutput }): Promise<RunStory & { stuck?: string }> {
   const client = run.client;
-  const story = RunStory.for(client);
+  const story: RunStory & { stuck?: string } = RunStory.for(client);
   const stopProgress = opts.follow ? startProgress(run, opts.out) : () => undefined;
+  const abort = new AbortController();
+  const watch = opts.follow ? watchStuck(client, run.temporal) : undefined;
+  void watch?.stuck.then((line) => {
+    story.stuck = line;
+    abort.abort();
+  });
   try {
     // A long run is a chain of executions (continue-as-new): tell it from the first one.
     let runId: string | undefined = await firstRunId(run);
@@ -27,12 +37,20 @@ export async function tellRun(run: RunHandle, opts: { follow: boolean; out: Watc
       let next: string | undefined;
       let token: Uint8Array | undefined;
       for (;;) {
-        const res = await client.workflowService.getWorkflowExecutionHistory({
-          namespace: client.options.namespace,
-          execution: { workflowId: run.workflowId, runId },
-          ...(token && { nextPageToken: token }),
-          waitNewEvent: opts.follow,
-        });
+        let res;
+        try {
+          res = await client.connection.withAbortSignal(abort.signal, () =>
+            client.workflowService.getWorkflowExecutionHistory({
+              namespace: client.options.namespace,
+              execution: { workflowId: run.workflowId, runId },
+              ...(token && { nextPageToken: token }),
+              waitNewEvent: opts.follow,
+            }),
+          );
+        } catch (e) {
+          if (story.stuck) return story; // the stuck line ends the watch
+          throw e;
+        }
         for (const e of res.history?.events ?? []) {
           next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? next;
           for (const l of await story.lines(e as temporal.api.history.v1.IHistoryEvent)) opts.out.line(l);
@@ -42,8 +60,10 @@ export async function tellRun(run: RunHandle, opts: { follow: boolean; out: Watc
       }
       runId = next || undefined;
     }
+    if (!story.closed && !opts.follow) story.stuck = await stuckLine(client, run.temporal).catch(() => undefined);
   } finally {
     stopProgress();
+    watch?.stop();
   }
   return story;
 }

@@ -17,8 +17,9 @@ import {
 } from '../../devtools/fake-api/replies.js';
 import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { decodedHistoryText } from '../support/decoded-history.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { activityEvents } from '../support/history.js';
-import { FAULT_API_KEY, startFaultWorld, type FaultWorld } from './world.js';
+import { FAULT_API_KEY, startFaultWorld, until, type FaultWorld } from './world.js';
 
 let h: FaultWorld;
 beforeAll(async () => {
@@ -70,14 +71,16 @@ describe('retryable faults', () => {
     expect((await modelCall(r.workflowId)).attempt).toBe(2);
   });
 
-  it('a stream that stalls is caught by the heartbeat timeout and retried', async () => {
+  it('a stream that stalls is aborted by the stall watchdog and retried', async () => {
     h.fake.script(stall(2), text('after the stall'));
     const r = await h.run('toolbox', 'hi');
     expect(r).toMatchObject({ status: 'completed', finalText: 'after the stall' });
     const call = await modelCall(r.workflowId);
     expect(call.attempt).toBe(2);
-    // The test agent's heartbeat timeout is 3 s.
+    // The test agent's stall timeout is 3 s; the first stream was aborted by the activity itself.
     expect(call.startedAt! - call.scheduledAt).toBeGreaterThanOrEqual(3000);
+    expect(h.fake.requests[0]?.abortedAt).toBeDefined();
+    expect(h.workers.map((w) => w.output()).join('\n')).toContain('model stream stalled: no bytes for 3 s (stall timeout)');
   });
 });
 
@@ -111,7 +114,7 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
   it('an unknown agent fails the run at once', async () => {
     const r = await h.run('no-such-agent', 'hi');
     expect(r.status).toBe('failed');
-    expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun"');
+    expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun", "triage-defaults"');
     expect(r.messages).toEqual([{ role: 'user', content: 'hi' }]);
     expect(h.fake.requests).toHaveLength(0);
   });
@@ -151,5 +154,37 @@ describe('secrets', () => {
     const logs = h.workers.map((w) => w.output()).join('\n');
     expect(logs).toContain('worker: serving');
     expect(logs).not.toContain(FAULT_API_KEY);
+  });
+
+  it('a proxy that echoes the key in its error bodies: the key is redacted from history, the error line, show and the logs', async () => {
+    const echo = (status: number, type: string) =>
+      httpError(status, type, `upstream rejected key ${FAULT_API_KEY} (also tried sk-ant-api03-OTHERKEY1234567)`);
+    h.fake.script(echo(500, 'api_error'), echo(401, 'authentication_error'));
+    const failed = await h.run('toolbox', 'echoing proxy');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^Anthropic API 401 authentication_error: upstream rejected key \[redacted\] \(also tried \[redacted\]\)/);
+    const { raw, decoded } = await decodedHistoryText(h.client, failed.workflowId);
+    for (const text of [raw, decoded, JSON.stringify(failed)]) {
+      expect(text).not.toContain(FAULT_API_KEY);
+      expect(text).not.toContain('OTHERKEY1234567');
+    }
+    const show = await runCli(cliEnv({ address: h.address, taskQueue: h.taskQueue }), 'show', failed.workflowId);
+    expect(show.stdout + show.stderr).toContain('[redacted]');
+    expect(show.stdout + show.stderr).not.toContain(FAULT_API_KEY);
+    expect(h.workers.map((w) => w.output()).join('\n')).not.toContain(FAULT_API_KEY);
+  });
+
+  it('the worker prints the model endpoint without userinfo, query or fragment', async () => {
+    const worker = await h.startWorker({ ANTHROPIC_BASE_URL: 'http://user:s3cret-pass@127.0.0.1:9/v1?key=qwerty-token#frag' });
+    const line = await until('the endpoint line', () =>
+      worker
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('worker: model endpoint')),
+    );
+    expect(line).toContain('worker: model endpoint http://127.0.0.1:9/v1');
+    expect(worker.output()).not.toMatch(/s3cret-pass|qwerty-token|frag/);
+    worker.kill('SIGKILL');
+    await worker.exited;
   });
 });

@@ -55,6 +55,31 @@ it('1. SIGKILL while a model call streams: a new worker takes over and the answe
   expect(recoveryMs).toBeLessThan(3_000 + 2_000);
 });
 
+it("1b. with the default policy (liveness 5 s apart from the 30 s stall limit), a killed worker's call is retried within seconds", async () => {
+  const w1 = await w.startWorker();
+  w.fake.script(slowBrain(60, 200), triageBrain, triageBrain);
+  const run = await w.runner.start('triage-defaults', 'Where is my order 48810?');
+  await until('the model call to stream', () => w.fake.requests.length === 1);
+  await new Promise((r) => setTimeout(r, 700));
+  const killedAt = Date.now();
+  w1.kill('SIGKILL');
+  expect(await w1.exited).toBe('SIGKILL');
+  await w.startWorker();
+  const retriedAt = await until('the retried model call', () => w.fake.requests[1]?.receivedAt, 60_000);
+  const r = await run.result();
+  console.log(
+    `fault 1b (defaults): kill → retried request at the API: ${retriedAt - killedAt} ms (heartbeat timeout 5 s; before: 30 s, ≈ 37 s)`,
+  );
+
+  expect(r.status).toBe('completed');
+  // What bounds the recovery is the default heartbeat timeout, recorded with the call in history.
+  const history = await w.client.workflow.getHandle(run.workflowId).fetchHistory();
+  const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
+  expect(Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds)).toBe(5);
+  const calls = (await activityEvents(w.client, run.workflowId)).filter((e) => e.activityType === 'callModel');
+  expect(calls.map((c) => c.attempt)).toEqual([2, 1]);
+});
+
 it('2a. SIGKILL while a tool runs: the finished tool is not rerun, the interrupted one reruns with the same key', async () => {
   const w1 = await w.startWorker();
   w.fake.script(

@@ -136,8 +136,11 @@ export const toolboxAgent = defineAgent({
 /** The triage agent with fast model retries (same tools and prompt). */
 export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fastModelCall };
 
+/** The triage agent exactly as shipped, default model-call policy included (crash-recovery times). */
+export const defaultsTriageAgent: AgentDefinition = { ...triageAgent, name: 'triage-defaults' };
+
 /** Every agent a test worker serves. */
-export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent];
+export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent, defaultsTriageAgent];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */
 export const agents = testAgents;

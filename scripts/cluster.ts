@@ -613,9 +613,12 @@ async function main(): Promise<void> {
     console.log('stopped.');
     process.exit(code);
   };
-  // Ctrl-C while starting stops whatever has been started so far.
-  process.once('SIGINT', () => void shutdown(130));
-  process.once('SIGTERM', () => void shutdown(143));
+  // Ctrl-C while starting stops whatever has been started so far. `on`, not `once`: a Ctrl-C
+  // reaches this process twice (from the terminal and relayed by tsx), and a second signal with
+  // no handler would kill it halfway through stopping, leaving the rest running.
+  process.on('SIGINT', () => void shutdown(130));
+  process.on('SIGTERM', () => void shutdown(143));
+  process.on('SIGHUP', () => void shutdown(129));
   try {
     cluster = await startCluster({ ports, dataDir, ui, codecEndpoint: codec?.url, log });
   } catch (e) {

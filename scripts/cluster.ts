@@ -308,7 +308,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         },
         cwd: PROJECT_ROOT,
       });
-      await waitForHttp(`http://127.0.0.1:${ports.ui}/`, proc, 60_000);
+      try {
+        await waitForHttp(`http://127.0.0.1:${ports.ui}/`, proc, 60_000);
+      } catch (e) {
+        await proc.stop();
+        throw e;
+      }
       return proc;
     };
     if (opts.ui) {
@@ -349,7 +354,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           return;
         }
         processes[name] = await startService(name);
-        const p = new Probe(address, namespace, () => TEMPORAL_SERVICES.map((s) => processes[s]).filter((x): x is ManagedProcess => x !== undefined));
+        const p = new Probe(address, namespace, running);
         try {
           await p.frontendAnswers(120_000);
           await p.historyAndMatchingServe(120_000);

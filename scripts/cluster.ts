@@ -76,7 +76,8 @@ export interface ClusterPorts {
  * worker 7239, frontend HTTP 7243 and membership 6933/6934/6935/6939.
  */
 export function portLayout(frontend = 7233, postgres = 5433, ui = 8233): ClusterPorts {
-  if (!Number.isInteger(frontend) || frontend < 1324 || frontend > 65525) throw new Error(`frontend port ${frontend} must be between 1324 and 65525`);
+  if (!Number.isInteger(frontend) || frontend < 1324 || frontend > 65525)
+    throw new Error(`frontend port ${frontend} must be between 1324 and 65525`);
   return {
     postgres,
     frontend,
@@ -216,7 +217,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const bins = await ensureClusterBinaries({ ui: opts.ui, log });
   const cli = ensureTemporalCli(log);
 
-  const wanted: [keyof ClusterPorts, number][] = (Object.entries(ports) as [keyof ClusterPorts, number][]).filter(([k]) => k !== 'ui' || opts.ui);
+  const wanted: [keyof ClusterPorts, number][] = (Object.entries(ports) as [keyof ClusterPorts, number][]).filter(
+    ([k]) => k !== 'ui' || opts.ui,
+  );
   const busy: string[] = [];
   for (const [name, port] of wanted) if (!(await portFree(port))) busy.push(`${port} (${name})`);
   if (busy.length) {
@@ -384,7 +387,9 @@ class Probe {
   private checkAlive(): void {
     for (const p of this.services()) {
       if (p.exitStatus) {
-        throw new Error(`the Temporal ${p.name} service exited (${describeExit(p)}); last lines of ${p.logFile}:\n  ${p.tail(12).join('\n  ')}`);
+        throw new Error(
+          `the Temporal ${p.name} service exited (${describeExit(p)}); last lines of ${p.logFile}:\n  ${p.tail(12).join('\n  ')}`,
+        );
       }
     }
   }
@@ -411,7 +416,9 @@ class Probe {
       }
       if (Date.now() > deadline) {
         const tails = this.services().map((p) => `${p.name}: ${p.tail(3).join(' / ')}`);
-        throw new Error(`${what} not ready after ${timeoutMs / 1000} s${last ? ` (${last})` : ''}; logs in ${this.services()[0]?.logFile.replace(/[^/]+$/, '')}:\n  ${tails.join('\n  ')}`);
+        throw new Error(
+          `${what} not ready after ${timeoutMs / 1000} s${last ? ` (${last})` : ''}; logs in ${this.services()[0]?.logFile.replace(/[^/]+$/, '')}:\n  ${tails.join('\n  ')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -457,14 +464,21 @@ class Probe {
       for (let i = 0; i < 16; i++) {
         try {
           await c.withDeadline(Date.now() + 3_000, () =>
-            c.workflowService.describeWorkflowExecution({ namespace: this.namespace, execution: { workflowId: `cluster-probe-${randomUUID()}` } }),
+            c.workflowService.describeWorkflowExecution({
+              namespace: this.namespace,
+              execution: { workflowId: `cluster-probe-${randomUUID()}` },
+            }),
           );
         } catch (e) {
           if ((e as { code?: number }).code !== 5) throw e;
         }
       }
       await c.withDeadline(Date.now() + 3_000, () =>
-        c.workflowService.describeTaskQueue({ namespace: this.namespace, taskQueue: { name: `cluster-probe-${randomUUID()}` }, taskQueueType: 1 }),
+        c.workflowService.describeTaskQueue({
+          namespace: this.namespace,
+          taskQueue: { name: `cluster-probe-${randomUUID()}` },
+          taskQueueType: 1,
+        }),
       );
       return true;
     });
@@ -525,7 +539,8 @@ async function ensureSearchAttributes(probe: Probe, namespace: string, log: (lin
 async function waitForHttp(url: string, proc: ManagedProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exitStatus) throw new Error(`${proc.name} exited (${describeExit(proc)}); last lines of ${proc.logFile}:\n  ${proc.tail(10).join('\n  ')}`);
+    if (proc.exitStatus)
+      throw new Error(`${proc.name} exited (${describeExit(proc)}); last lines of ${proc.logFile}:\n  ${proc.tail(10).join('\n  ')}`);
     const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
       (r) => r.ok,
       () => false,
@@ -596,14 +611,16 @@ async function main(): Promise<void> {
 
   let codec: { url: string; close(): Promise<void> } | undefined;
   if (ui) {
-    const { startCodecServer } = await import('../client/codec-server.js');
-    const { codecSettingsFromEnv, payloadCodecs } = await import('../client/codecs.js');
+    const { startCodecServer } = await import('../connection/codec-server.js');
+    const { codecSettingsFromEnv, payloadCodecs } = await import('../connection/codecs.js');
     codec = await startCodecServer({
       codecs: payloadCodecs(codecSettingsFromEnv()),
       port: codecPort,
       allowedOrigins: [`http://localhost:${ports.ui}`, `http://127.0.0.1:${ports.ui}`],
     }).catch((e: Error) => {
-      throw new Error(`cannot start the codec server on port ${codecPort} (${e.message}): free it, or use --codec-port / AGENT_RUNNER_CODEC_PORT`);
+      throw new Error(
+        `cannot start the codec server on port ${codecPort} (${e.message}): free it, or use --codec-port / AGENT_RUNNER_CODEC_PORT`,
+      );
     });
   }
 

@@ -41,8 +41,7 @@ export interface ClusterBinaries {
   uiServer?: string;
 }
 
-const HOW_TO_GET_GO =
-  `install Go 1.21 or newer (https://go.dev/dl or your package manager) and put \`go\` on PATH; it fetches ${GO_TOOLCHAIN} by itself`;
+const HOW_TO_GET_GO = `install Go 1.21 or newer (https://go.dev/dl or your package manager) and put \`go\` on PATH; it fetches ${GO_TOOLCHAIN} by itself`;
 
 /** Build whatever is missing (printing what and how long) and return the paths. */
 export async function ensureClusterBinaries(opts: { ui?: boolean; log?: (line: string) => void } = {}): Promise<ClusterBinaries> {
@@ -52,12 +51,19 @@ export async function ensureClusterBinaries(opts: { ui?: boolean; log?: (line: s
     sqlTool: join(SERVER_DIR, 'sql'),
     postgresSchemaDir: join(SERVER_DIR, 'schema', 'postgresql', 'v12'),
   };
-  const schemaReady = existsSync(join(result.postgresSchemaDir, 'temporal', 'versioned')) && existsSync(join(result.postgresSchemaDir, 'visibility', 'versioned'));
+  const schemaReady =
+    existsSync(join(result.postgresSchemaDir, 'temporal', 'versioned')) &&
+    existsSync(join(result.postgresSchemaDir, 'visibility', 'versioned'));
   if (!existsSync(result.server) || !existsSync(result.sqlTool) || !schemaReady) {
     await checkGo();
     const started = Date.now();
-    log(`building Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool with go install (${GO_TOOLCHAIN}) into .tools/temporal-server/ — once per machine and version; about 4 min on 2 cores with empty Go caches (log: .artifacts/cluster/build.log) …`);
-    await goInstall(SERVER_DIR, [`go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`]);
+    log(
+      `building Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool with go install (${GO_TOOLCHAIN}) into .tools/temporal-server/ — once per machine and version; about 4 min on 2 cores with empty Go caches (log: .artifacts/cluster/build.log) …`,
+    );
+    await goInstall(SERVER_DIR, [
+      `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+      `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+    ]);
     await copySchemas(result.postgresSchemaDir);
     log(`built Temporal server ${TEMPORAL_SERVER_VERSION} in ${seconds(started)}`);
   }
@@ -83,7 +89,9 @@ function goEnv(gobin?: string): NodeJS.ProcessEnv {
 }
 
 async function checkGo(): Promise<void> {
-  const r = await runCommand('go', ['version'], { env: { ...process.env, GOTOOLCHAIN: 'local' }, timeoutMs: 30_000 }).catch(() => undefined);
+  const r = await runCommand('go', ['version'], { env: { ...process.env, GOTOOLCHAIN: 'local' }, timeoutMs: 30_000 }).catch(
+    () => undefined,
+  );
   if (!r || r.code !== 0) throw new Error(`Go is not installed, and the Temporal server is built from source: ${HOW_TO_GET_GO}`);
   const m = /go(\d+)\.(\d+)/.exec(r.stdout);
   if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 21))) {
@@ -94,7 +102,10 @@ async function checkGo(): Promise<void> {
 async function goInstall(gobin: string, packages: string[]): Promise<void> {
   mkdirSync(gobin, { recursive: true });
   mkdirSync(join(PROJECT_ROOT, '.artifacts', 'cluster'), { recursive: true });
-  appendFileSync(BUILD_LOG, `\n===== ${new Date().toISOString()} GOTOOLCHAIN=${GO_TOOLCHAIN} GOBIN=${gobin} go install ${packages.join(' ')}\n`);
+  appendFileSync(
+    BUILD_LOG,
+    `\n===== ${new Date().toISOString()} GOTOOLCHAIN=${GO_TOOLCHAIN} GOBIN=${gobin} go install ${packages.join(' ')}\n`,
+  );
   const r = await runCommand('go', ['install', ...packages], {
     env: goEnv(gobin),
     cwd: PROJECT_ROOT,
@@ -105,7 +116,10 @@ async function goInstall(gobin: string, packages: string[]): Promise<void> {
 
 /** Copy `schema/postgresql/v12` out of the module cache (read-only files there) into .tools/. */
 async function copySchemas(target: string): Promise<void> {
-  const r = await runCommand('go', ['mod', 'download', '-json', `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`], { env: goEnv(), cwd: PROJECT_ROOT });
+  const r = await runCommand('go', ['mod', 'download', '-json', `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`], {
+    env: goEnv(),
+    cwd: PROJECT_ROOT,
+  });
   let dir: string | undefined;
   try {
     dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;

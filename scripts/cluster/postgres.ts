@@ -55,7 +55,8 @@ function findPostgresBinaries(): PostgresBinaries | undefined {
 export async function ensurePostgresBinaries(log: (line: string) => void = () => {}): Promise<PostgresBinaries> {
   const found = findPostgresBinaries();
   if (found) return found;
-  if (process.env.AGENT_RUNNER_PG_BIN) throw new Error(`AGENT_RUNNER_PG_BIN=${process.env.AGENT_RUNNER_PG_BIN} has no initdb, postgres and psql: ${HOW_TO_INSTALL}`);
+  if (process.env.AGENT_RUNNER_PG_BIN)
+    throw new Error(`AGENT_RUNNER_PG_BIN=${process.env.AGENT_RUNNER_PG_BIN} has no initdb, postgres and psql: ${HOW_TO_INSTALL}`);
   const aptGet = existsSync('/usr/bin/apt-get');
   if (process.getuid?.() !== 0 || !aptGet) throw new Error(`PostgreSQL is not installed: ${HOW_TO_INSTALL}`);
   const started = Date.now();
@@ -64,7 +65,8 @@ export async function ensurePostgresBinaries(log: (line: string) => void = () =>
   const update = await runCommand('apt-get', ['update', '-qq'], { env });
   const install = update.code === 0 ? await runCommand('apt-get', ['install', '-y', '-qq', 'postgresql'], { env }) : update;
   const after = findPostgresBinaries();
-  if (install.code !== 0 || !after) throw new Error(`apt-get install postgresql failed (${lastLines(install.stderr || install.stdout)}): ${HOW_TO_INSTALL}`);
+  if (install.code !== 0 || !after)
+    throw new Error(`apt-get install postgresql failed (${lastLines(install.stderr || install.stdout)}): ${HOW_TO_INSTALL}`);
   log(`installed PostgreSQL in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return after;
 }
@@ -91,9 +93,19 @@ async function resolveRunAs(log: (line: string) => void): Promise<RunAs> {
   let ids = await id();
   if (!ids) {
     log('PostgreSQL refuses to run as root and there is no `postgres` user: creating it (useradd --system) …');
-    const r = await runCommand('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres']);
+    const r = await runCommand('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
     ids = await id();
-    if (!ids) throw new Error(`cannot create the postgres system user (${lastLines(r.stderr)}): create it, or run as a user other than root`);
+    if (!ids)
+      throw new Error(`cannot create the postgres system user (${lastLines(r.stderr)}): create it, or run as a user other than root`);
   }
   return { ...ids, name: 'postgres' };
 }
@@ -159,7 +171,17 @@ export class LocalPostgres {
     try {
       const r = await runCommand(
         this.bins.initdb,
-        ['-D', this.pgData, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        [
+          '-D',
+          this.pgData,
+          '-U',
+          'postgres',
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ],
         { uid: this.runAs.uid, gid: this.runAs.gid, cwd: '/' },
       );
       if (r.code !== 0) throw new Error(`initdb failed: ${lastLines(r.stderr || r.stdout)}`);
@@ -175,13 +197,18 @@ export class LocalPostgres {
       name: 'postgres',
       command: this.bins.postgres,
       args: [
-        '-D', this.pgData,
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `port=${this.port}`,
+        '-D',
+        this.pgData,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `port=${this.port}`,
         // TCP only: no socket file whose path length or folder permissions could get in the way.
-        '-c', 'unix_socket_directories=',
+        '-c',
+        'unix_socket_directories=',
         // 4 Temporal processes x up to 30 connections each, plus psql and the SQL tool.
-        '-c', 'max_connections=200',
+        '-c',
+        'max_connections=200',
       ],
       logFile: this.logFile,
       uid: this.runAs.uid,
@@ -198,7 +225,9 @@ export class LocalPostgres {
         const hint = proc.tail(8).join('\n  ');
         throw new Error(
           `PostgreSQL did not start on 127.0.0.1:${this.port} (${proc.exitStatus ? describeExit(proc) : 'no answer in 60 s'}; log ${this.logFile}):\n  ${hint}` +
-            (/lock file|already in use|Address already in use/i.test(hint) ? '\n  (another PostgreSQL holds this data directory or port: stop it, or use another port/data dir)' : ''),
+            (/lock file|already in use|Address already in use/i.test(hint)
+              ? '\n  (another PostgreSQL holds this data directory or port: stop it, or use another port/data dir)'
+              : ''),
         );
       }
       await new Promise((res) => setTimeout(res, 250));
@@ -207,10 +236,14 @@ export class LocalPostgres {
 
   /** Run SQL as the superuser and return psql's unaligned output; rejects on errors. */
   async psql(sql: string, database = 'postgres', timeoutMs = 30_000): Promise<string> {
-    const r = await runCommand(this.bins.psql, ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-d', database, '-X', '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], {
-      env: { ...process.env, PGPASSWORD: this.secrets.superuserPassword, PGCONNECT_TIMEOUT: '3' },
-      timeoutMs,
-    });
+    const r = await runCommand(
+      this.bins.psql,
+      ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-d', database, '-X', '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
+      {
+        env: { ...process.env, PGPASSWORD: this.secrets.superuserPassword, PGCONNECT_TIMEOUT: '3' },
+        timeoutMs,
+      },
+    );
     if (r.code !== 0) throw new Error(lastLines(r.stderr || r.stdout));
     return r.stdout.trim();
   }
@@ -226,7 +259,9 @@ export class LocalPostgres {
       `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEMPORAL_DB_USER}') THEN CREATE ROLE ${TEMPORAL_DB_USER}; END IF; END $$;` +
         ` ALTER ROLE ${TEMPORAL_DB_USER} WITH LOGIN CREATEDB PASSWORD '${pw}';`,
     );
-    const existing = new Set((await this.psql(`SELECT datname FROM pg_database WHERE datname IN ('temporal', 'temporal_visibility')`)).split('\n').filter(Boolean));
+    const existing = new Set(
+      (await this.psql(`SELECT datname FROM pg_database WHERE datname IN ('temporal', 'temporal_visibility')`)).split('\n').filter(Boolean),
+    );
     const env = { ...process.env, SQL_PASSWORD: pw };
     const base = ['--ep', '127.0.0.1', '-p', String(this.port), '-u', TEMPORAL_DB_USER, '--pl', 'postgres12'];
     const tool = async (db: string, args: string[]) => {

@@ -19,6 +19,7 @@ import { DEFAULT_MODEL_POLICY } from '../contract/config.js';
 import { modelFailure, ModelNotConfiguredError, ModelOutputInvalidError } from '../contract/failures.js';
 import type { Message, Usage } from '../contract/messages.js';
 import { tokenCount } from '../contract/run.js';
+import { endModelSpan, failSpan, startModelSpan, withSpan } from './telemetry.js';
 
 /** `fetch` whose response bodies call `onBytes` for every chunk received. */
 function tappedFetch(onBytes: () => void): typeof fetch {
@@ -64,6 +65,8 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         Math.max(50, Math.min(1_000, stallMs / 4)),
       );
       const rawToolInput = new Map<number, string>();
+      const span = startModelSpan(input.request);
+      const startedAt = Date.now();
       try {
         const client = getClient(
           tappedFetch(() => {
@@ -73,7 +76,7 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         // No credential of any kind: a configuration fact, known before any request is made.
         if (!client.apiKey && !client.authToken && !client.credentials) throw new ModelNotConfiguredError();
         const signal = AbortSignal.any([ctx.cancellationSignal, stall.signal]);
-        const stream = client.messages.stream(input.request, { signal });
+        const stream = withSpan(span, () => client.messages.stream(input.request, { signal }));
         stream.on('connect', () => {
           progress.phase = 'streaming';
           lastBytesAt = Date.now();
@@ -105,13 +108,22 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         });
         const message = await stream.finalMessage();
         if (message.stop_reason === 'tool_use') checkToolUses(message, rawToolInput);
-        return { message: { ...message, usage: checkedUsage(message.usage) } };
+        const checked = { ...message, usage: checkedUsage(message.usage) };
+        endModelSpan(span, checked, startedAt);
+        return { message: checked };
       } catch (err) {
         // Cancellation must be reported as cancellation (the SDK throws APIUserAbortError, which
         // Temporal would record as a failure): rethrow the signal's reason, a CancelledFailure.
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        if (stalled) throw modelFailure(new Error(`model stream stalled: no bytes for ${stallMs / 1000} s (stall timeout)`), redact);
-        throw modelFailure(err, redact);
+        if (ctx.cancellationSignal.aborted) {
+          failSpan(span, ctx.cancellationSignal.reason);
+          throw ctx.cancellationSignal.reason;
+        }
+        const failure = modelFailure(
+          stalled ? new Error(`model stream stalled: no bytes for ${stallMs / 1000} s (stall timeout)`) : err,
+          redact,
+        );
+        failSpan(span, failure);
+        throw failure;
       } finally {
         clearInterval(alive);
         clearInterval(watchdog);

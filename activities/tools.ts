@@ -17,54 +17,67 @@ import type { ToolCallInput } from '../contract/activities.js';
 import { DEFAULT_LIMITS } from '../contract/config.js';
 import { toolFailure, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
+import { endToolSpan, failSpan, startToolSpan } from './telemetry.js';
 
 /** Builds the `runTool` activity over a worker's agent registry. */
 export function createToolActivity(registry: AgentRegistry, redact?: (text: string) => string) {
   return {
     /** Run one `tool_use` block; see the module comment. */
     async runTool(input: ToolCallInput): Promise<ToolResultBlockParam> {
-      const { toolUse } = input;
-      const fail = (content: ToolResultBlockParam['content']): ToolResultBlockParam => ({
-        type: 'tool_result',
-        tool_use_id: toolUse.id,
-        content,
-        is_error: true,
-      });
-      const tool = registry.tool(input.agent, toolUse.name);
-      if (!tool) return fail(ToolErrorText.unknownTool(toolUse.name, registry.toolNames(input.agent)));
-      const checked = tool.validate(toolUse.input);
-      if (!checked.ok) return fail(ToolErrorText.invalidInput(toolUse.name, checked.problems));
-
-      const ctx = Context.current();
-      const info = ctx.info;
-      let output: unknown;
-      // Cancellation reaches an activity only through heartbeats: keep them flowing for handlers
-      // that do not heartbeat themselves. (A tool with its own heartbeatTimeout must heartbeat,
-      // so that a hang is still detected.)
-      const beat = info.heartbeatTimeoutMs ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
+      const span = startToolSpan(input.toolUse.name, input.toolUse.id);
       try {
-        output = await tool.run(checked.value, {
-          idempotencyKey: input.idempotencyKey,
-          signal: ctx.cancellationSignal,
-          heartbeat: (details) => ctx.heartbeat(details),
-          attempt: info.attempt,
-          workflowId: info.workflowExecution?.workflowId ?? '',
-          toolUseId: toolUse.id,
-        });
+        const result = await runOne(registry, input, redact);
+        endToolSpan(span, result.is_error === true);
+        return result;
       } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        if (err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && 'content' in err)) {
-          return fail((err as ToolError).content as ToolResultBlockParam['content']);
-        }
-        throw toolFailure(toolUse.name, err, redact);
-      } finally {
-        clearInterval(beat);
+        failSpan(span, err);
+        throw err;
       }
-      const content = toContent(output, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);
-      if ('problem' in content) return fail(ToolErrorText.unserialisable(toolUse.name, content.problem));
-      return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
     },
   };
+}
+
+async function runOne(registry: AgentRegistry, input: ToolCallInput, redact?: (text: string) => string): Promise<ToolResultBlockParam> {
+  const { toolUse } = input;
+  const fail = (content: ToolResultBlockParam['content']): ToolResultBlockParam => ({
+    type: 'tool_result',
+    tool_use_id: toolUse.id,
+    content,
+    is_error: true,
+  });
+  const tool = registry.tool(input.agent, toolUse.name);
+  if (!tool) return fail(ToolErrorText.unknownTool(toolUse.name, registry.toolNames(input.agent)));
+  const checked = tool.validate(toolUse.input);
+  if (!checked.ok) return fail(ToolErrorText.invalidInput(toolUse.name, checked.problems));
+
+  const ctx = Context.current();
+  const info = ctx.info;
+  let output: unknown;
+  // Cancellation reaches an activity only through heartbeats: keep them flowing for handlers
+  // that do not heartbeat themselves. (A tool with its own heartbeatTimeout must heartbeat,
+  // so that a hang is still detected.)
+  const beat = info.heartbeatTimeoutMs ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
+  try {
+    output = await tool.run(checked.value, {
+      idempotencyKey: input.idempotencyKey,
+      signal: ctx.cancellationSignal,
+      heartbeat: (details) => ctx.heartbeat(details),
+      attempt: info.attempt,
+      workflowId: info.workflowExecution?.workflowId ?? '',
+      toolUseId: toolUse.id,
+    });
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    if (err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && 'content' in err)) {
+      return fail((err as ToolError).content as ToolResultBlockParam['content']);
+    }
+    throw toolFailure(toolUse.name, err, redact);
+  } finally {
+    clearInterval(beat);
+  }
+  const content = toContent(output, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);
+  if ('problem' in content) return fail(ToolErrorText.unserialisable(toolUse.name, content.problem));
+  return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
 }
 
 /** A handler's return value as `tool_result` content: text, blocks, or JSON text, truncated to `max` bytes. */

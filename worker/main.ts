@@ -12,11 +12,18 @@ import { loadAgents } from '../agents/catalog.js';
 import { runnerSettings } from '../connection/settings.js';
 import { workerConfig } from './config.js';
 import { createAgentWorker } from './create-worker.js';
+import { metricsFromEnv, tracingFromEnv } from './telemetry.js';
 
 async function run(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const metrics = metricsFromEnv();
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(metrics && { telemetryOptions: { metrics } }),
+  });
   const s = runnerSettings();
   const config = workerConfig();
+  const tracing = tracingFromEnv();
   const agents = await loadAgents();
   let connection: NativeConnection;
   try {
@@ -34,7 +41,7 @@ async function run(): Promise<void> {
       agents,
       ...(config.workflowBundlePath && { workflowBundle: { codePath: config.workflowBundlePath } }),
       shutdownGraceTime: config.shutdownGraceTime,
-      extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities },
+      extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities, ...(tracing && { plugins: [tracing.plugin] }) },
     });
     const endpoint = shownUrl(process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com');
     console.log(
@@ -43,8 +50,16 @@ async function run(): Promise<void> {
     console.log(
       `worker: model endpoint ${endpoint}${process.env.ANTHROPIC_API_KEY ? '' : ' — warning: ANTHROPIC_API_KEY is not set, model calls will fail'}`,
     );
+    if (tracing) {
+      const note = config.workflowBundlePath
+        ? ' (activity, model and tool spans; workflow spans need the workflows bundled at start: unset AGENT_RUNNER_WORKFLOW_BUNDLE)'
+        : '';
+      console.log(`worker: traces to ${shownUrl(tracing.endpoint)}${note}`);
+    }
+    if (metrics && 'prometheus' in metrics) console.log(`worker: metrics at http://${metrics.prometheus.bindAddress}/metrics`);
     await worker.run();
   } finally {
+    await tracing?.shutdown(); // flush the last spans
     await connection.close();
   }
   console.log('worker: stopped');

@@ -6,7 +6,15 @@
  * Determinism: the handlers only change fields; commands (search-attribute upserts) are issued at
  * the same points of the loop as in every recorded history.
  */
-import { CancellationScope, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  metricMeter,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { oneLine, runFailure } from '../contract/failures.js';
 import type { MessageParam } from '../contract/messages.js';
 import {
@@ -143,6 +151,7 @@ export class AgentRun {
     this.phase = 'done';
     this.pendingTools.clear();
     this.publish(status);
+    metricMeter.createCounter('agent_runner_runs', 'runs', 'Runs ended, by final status').add(1, { agent: this.agent, status });
     return compactResult(
       {
         workflowId: this.workflowId,

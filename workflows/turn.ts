@@ -6,6 +6,7 @@
  * Seams: a budget check belongs before the model call is scheduled (a run must never start a
  * call it cannot afford); approvals plug into `runToolCall`.
  */
+import { metricMeter } from '@temporalio/workflow';
 import type { RunConfig } from '../contract/config.js';
 import { Failures } from '../contract/failures.js';
 import { conversationTooLarge } from '../contract/run-input.js';
@@ -63,6 +64,7 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
   // Verbatim, thinking and redacted_thinking blocks (with signatures) included.
   run.messages.push({ role: 'assistant', content: message.content });
   run.prefixInHistory = run.messages.length;
+  metricMeter.createCounter('agent_runner_turns', 'turns', 'Model calls made by runs').add(1, { agent: run.agent });
 
   if (message.stop_reason === 'pause_turn') return 'next_turn'; // resume: send the conversation back as is
   if (message.stop_reason !== 'tool_use') return 'done'; // end_turn, stop_sequence, max_tokens, refusal, …
@@ -81,5 +83,7 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
     }),
   );
   run.messages.push({ role: 'user', content: results });
+  const toolErrors = metricMeter.createCounter('agent_runner_tool_errors', 'errors', 'Tool calls answered with is_error, by tool');
+  results.forEach((r, i) => r.is_error && toolErrors.add(1, { agent: run.agent, tool: calls[i]!.name }));
   return 'next_turn';
 }

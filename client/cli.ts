@@ -10,7 +10,7 @@ import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from '../connection/codec-s
 import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
 import type { RunResult } from '../contract/run.js';
 import { stateQuery } from '../contract/workflow.js';
-import { clip, summaryLines, transcriptLines } from './format.js';
+import { clip, oneLine, plain, reason, summaryLines, transcriptLines } from './format.js';
 import { AgentRunner, RunnerError, type ListFilter, type RunHandle } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
 
@@ -104,7 +104,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       case 'cancel': {
         const id = one('<workflowId>');
         await (await connect()).cancel(id, values.reason);
-        io.out(`cancel sent to ${id}${values.reason ? ` (reason: ${values.reason})` : ''}`);
+        io.out(`cancel sent to ${oneLine(id)}${values.reason ? ` (reason: ${reason(values.reason)})` : ''}`);
         return 0;
       }
       case 'list': {
@@ -117,7 +117,8 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
           io.out(['WORKFLOW ID', 'AGENT', 'STATUS', 'TURNS', 'TOKENS', 'STARTED'].join('\t'));
           for (const r of runs) {
             const status = r.temporalStatus !== 'RUNNING' && r.status === 'running' ? r.temporalStatus.toLowerCase() : r.status;
-            io.out([r.workflowId, r.agent, status, r.turns, r.tokens, r.startTime.toISOString()].join('\t'));
+            // One run per line, one cell per column: whatever the id or agent holds, no tab or newline survives.
+            io.out([r.workflowId, r.agent, status, r.turns, r.tokens, r.startTime.toISOString()].map(oneLine).join('\t'));
           }
         }
         return 0;
@@ -137,7 +138,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       io.err(`error: ${e.message} (see agent-runner --help)`);
       return 2;
     }
-    io.err(`error: ${e instanceof RunnerError ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]}`);
+    io.err(`error: ${clip(e instanceof RunnerError ? e.message : ((e as Error).message ?? String(e)).split('\n')[0], 1000)}`);
     return 1;
   } finally {
     await (runner as AgentRunner | undefined)?.close();
@@ -187,11 +188,11 @@ async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number>
     line: (text) => {
       if (progressShown) io.progress?.('');
       progressShown = false;
-      io.out(text);
+      io.out(plain(text));
     },
     ...(io.progress && {
       progress: (text: string) => {
-        io.progress?.(text);
+        io.progress?.(oneLine(text));
         progressShown = true;
       },
     }),
@@ -201,7 +202,7 @@ async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number>
     const state = await run.temporal.query(stateQuery).catch(() => undefined);
     io.out(
       state
-        ? `still running: turn ${state.turn}, ${state.phase.replace('_', ' ')}${state.pendingTools.length ? ` (${state.pendingTools.map((t) => t.name).join(', ')})` : ''}`
+        ? `still running: turn ${state.turn}, ${oneLine(state.phase.replace('_', ' '))}${state.pendingTools.length ? ` (${state.pendingTools.map((t) => oneLine(t.name)).join(', ')})` : ''}`
         : 'still running',
     );
     io.out(run.url);
@@ -210,7 +211,7 @@ async function tell(run: RunHandle, follow: boolean, io: CliIO): Promise<number>
   if (story.result) for (const l of summaryLines(story.result, run.url)) io.out(l);
   else io.out(`workflow id: ${run.workflowId}\nTemporal UI: ${run.url}`);
   if (story.closed === 'completed') return 0;
-  io.err(`run ${story.closed}: ${clip(story.result?.error ?? story.closeMessage, 300)}`);
+  io.err(`run ${story.closed}: ${reason(story.result?.error ?? story.closeMessage)}`);
   return 1;
 }
 
@@ -223,7 +224,7 @@ async function printResult(run: RunHandle, json: boolean, io: CliIO): Promise<nu
     for (const line of summaryLines(result, run.url)) io.out(line);
   }
   if (result.status !== 'completed') {
-    io.err(`run ${result.status}: ${result.error ?? result.stopReason ?? 'no reason given'}`);
+    io.err(`run ${oneLine(result.status)}: ${reason(result.error ?? result.stopReason ?? 'no reason given')}`);
     return 1;
   }
   return 0;

@@ -5,9 +5,11 @@
 import { execFile } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { invalidRequest } from '../devtools/fake-api/replies.js';
+import { AgentName, AgentStatus } from '../contract/search-attributes.js';
+import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
+import { invalidRequest, text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
-import { BIN, cliEnv, runCli, type CliRun } from './support/cli.js';
+import { BIN, cliEnv, expectTerminalSafe, runCli, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -99,5 +101,77 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:1 .*npm run server/);
+  });
+});
+
+/** Text a hostile model (or user) might produce: screen clear, cursor home, window title, OSC 52 clipboard write, C1 CSI, CR, and fake CLI lines. */
+const HOSTILE =
+  'All done.\x1b[2J\x1b[H\x1b]0;pwned-title\x07\x1b]52;c;ZXZpbCBjbGlwYm9hcmQ=\x07\u009b31mred\rX\x7f\n' +
+  'status: completed · stop reason: end_turn · model calls: 1\nerror: none\n    → tool rm_rf {}';
+const HOSTILE_PROMPT = 'Say it\x1b]0;prompt-title\x07\x1b[31m\nstatus: failed · fake';
+
+/** Human output of a hostile run: no terminal controls, and its text cannot pass for the CLI's own lines. */
+function expectNoImpersonation(out: string): void {
+  expectTerminalSafe(out);
+  const lines = out.split('\n');
+  // The sequences are gone whole (not just their ESC), except inside a tool's input shown as JSON, where they are inert escapes.
+  for (const gone of ['pwned-title', 'ZXZpbCBjbGlwYm9hcmQ=', 'prompt-title', '[2J', '31m']) {
+    for (const l of lines.filter((x) => x.includes(gone))) expect(l).toMatch(/^ {4}→ tool echo \{"text":"All done\.\\u001b\[2J/);
+  }
+  expect(lines.filter((l) => l.startsWith('status: failed'))).toEqual([]);
+  expect(lines.filter((l) => l.startsWith('error:'))).toEqual([]);
+  expect(lines.filter((l) => /^\s*→ tool rm_rf/.test(l))).toEqual([]);
+  expect(lines.filter((l) => l.startsWith('status: '))).toHaveLength(1);
+  // The text is still there, marked as the continuation of the line it belongs to.
+  expect(out).toContain('All done.redX');
+  expect(lines.some((l) => /^\s+│ status: completed · stop reason: end_turn · model calls: 1$/.test(l))).toBe(true);
+}
+
+describe('hostile text: human output strips terminal controls, --json stays exact', () => {
+  const id = `cli-hostile-${Date.now()}`;
+
+  it('start --wait, result, show and watch print model text, tool results and the prompt harmlessly', async () => {
+    h.fake.script(toolUses([{ name: 'echo', input: { text: HOSTILE } }], { text: HOSTILE }), text(HOSTILE));
+    const started = await cli('start', 'toolbox', HOSTILE_PROMPT, '--id', id, '--wait');
+    expect(started.code).toBe(0);
+    expectNoImpersonation(started.stdout + started.stderr);
+    for (const command of ['result', 'show', 'watch']) {
+      const r = await cli(command, id);
+      expect(r.code, command).toBe(0);
+      expectNoImpersonation(r.stdout + r.stderr);
+    }
+  });
+
+  it('result --json is byte-exact: the same escapes, JSON-encoded', async () => {
+    const r = await cli('result', id, '--json');
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { finalText: string; messages: { content: unknown }[]; url: string };
+    expect(parsed.finalText).toBe(HOSTILE);
+    expect(parsed.messages[0]!.content).toBe(HOSTILE_PROMPT);
+    expect(r.stdout).toBe(`${JSON.stringify({ ...(await (await h.runner.get(id)).result()), url: parsed.url })}\n`);
+    expect(r.stdout).toContain('\\u001b]52;c;ZXZpbCBjbGlwYm9hcmQ=\\u0007');
+  });
+
+  it('list keeps one run per line and six columns, whatever the id and agent name hold', async () => {
+    const evilId = `list-evil-${Date.now()}\tfake\ncolumns\x1b[2J`;
+    const handle = await h.client.workflow.start(AGENT_WORKFLOW_TYPE, {
+      taskQueue: h.taskQueue,
+      workflowId: evilId,
+      args: [{ agent: 'nobody', prompt: 'hi' }],
+      typedSearchAttributes: [
+        { key: AgentName, value: 'no\tbody\x1b]0;t\x07' },
+        { key: AgentStatus, value: 'running' },
+      ],
+    });
+    await handle.result().catch(() => undefined); // an unknown agent: the run fails in its first task
+    let out = '';
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      out = (await cli('list', '--limit', '200')).stdout;
+      if (out.includes('list-evil-')) break;
+    }
+    expect(out).toContain('list-evil-');
+    expectTerminalSafe(out);
+    for (const line of out.trimEnd().split('\n')) expect(line.split('\t'), line).toHaveLength(6);
+    expect(out).toMatch(/^list-evil-\d+ fake columns\tno body\t/m);
   });
 });

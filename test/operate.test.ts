@@ -8,6 +8,7 @@ import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/sea
 import { stateQuery } from '../contract/workflow.js';
 import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { REASON_WIDTH } from '../client/format.js';
 import { toolAborts, toolCalls } from './support/agents.js';
 import { cliEnv, runCli, spawnCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -103,6 +104,25 @@ describe('cancel', () => {
     expect(c.code).toBe(1);
     expect(c.stderr).toBe(`error: run "${r.workflowId}" has already ended (completed): nothing to cancel\n`);
     expect((await h.history(r.workflowId)).events?.length).toBe(before);
+  });
+});
+
+describe('a huge cancel reason', () => {
+  it('show, watch and result print it once per line, clipped to a sane width', async () => {
+    h.fake.script(slowAnswer(20));
+    const run = await h.runner.start('toolbox', 'long', { workflowId: `huge-reason-${Date.now()}` });
+    await until('the model call', () => h.fake.requests.length === 1);
+    const huge = 'the customer hung up; '.repeat(48_000); // 1 MB
+    await h.runner.cancel(run.workflowId, huge);
+    expect((await run.result()).error).toBe(huge.trim()); // the result keeps it whole
+    for (const command of ['show', 'watch', 'result']) {
+      const r = await cli(command, run.workflowId);
+      expect(r.code, command).toBe(1);
+      const lines = `${r.stdout}${r.stderr}`.split('\n');
+      expect(lines.filter((l) => l.includes('the customer hung up')).length, command).toBeGreaterThan(0);
+      for (const l of lines) expect(l.length, `${command}: ${l.slice(0, 80)}…`).toBeLessThanOrEqual(REASON_WIDTH + 40);
+      expect(r.stdout.length + r.stderr.length, command).toBeLessThan(8_000);
+    }
   });
 });
 

@@ -44,6 +44,16 @@ export interface StartOptions {
 
 const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
 
+/** The names workers can serve (the registry, agents/registry.ts, accepts no others). */
+const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+/** The problem with an agent name, as one line, or null. */
+export function agentNameProblem(agent: unknown): string | null {
+  if (typeof agent !== 'string' || agent.trim() === '') return 'agent name is required (e.g. "triage")';
+  if (!AGENT_NAME.test(agent)) return `invalid agent name ${JSON.stringify(agent)}: agent names are 1 to 64 letters, digits, _, . or -`;
+  return null;
+}
+
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
   status?: 'running' | 'completed' | 'failed' | 'cancelled';

@@ -3,13 +3,16 @@
  * `bin`), configured only by the environment, against the test's dev server and worker.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { AgentName, AgentStatus } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
 import { invalidRequest, text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
-import { BIN, cliEnv, expectTerminalSafe, runCli, type CliRun } from './support/cli.js';
+import { BIN, cliEnv, expectTerminalSafe, runCli, runCliWith, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -76,10 +79,24 @@ describe('agent-runner start / result', () => {
 
 describe('bad input: one line, non-zero exit, nothing started', () => {
   it.each([
-    [['start', 'triage', '   '], 1, 'error: prompt is empty: say what the agent should do'],
-    [['start', 'triage'], 2, 'error: start takes <agent> "<prompt>" (see agent-runner --help)'],
-    [['frobnicate'], 2, 'error: unknown command "frobnicate" (see agent-runner --help)'],
-    [['start', 'triage', 'x', '--bogus'], 2, "error: Unknown option '--bogus'"],
+    [['start', 'triage', '   '], 2, 'error: prompt is empty: say what the agent should do'],
+    [
+      ['start', 'triage'],
+      2,
+      'error: start takes <agent> "<prompt>", or <agent> - to read the prompt from stdin, or <agent> --prompt-file <path>',
+    ],
+    [
+      ['frobnicate'],
+      2,
+      'error: unknown command "frobnicate": use start, result, watch, show, cancel, list or codec-server (see agent-runner --help)',
+    ],
+    [['--json', 'result', 'x'], 2, 'error: give a command first: start, result, watch, show, cancel, list or codec-server'],
+    [
+      ['start', 'triage', 'x', '--bogus'],
+      2,
+      'error: start does not take --bogus; its options: --id, --wait, --json, --prompt-file (see agent-runner start --help)',
+    ],
+    [['result', 'a', 'b'], 2, 'error: result takes <workflowId> (see agent-runner result --help)'],
     [['result', 'no-such-run-123'], 1, `error: no run with workflow id "no-such-run-123" in namespace "default" at`],
   ])('%j', async (args, code, message) => {
     const before = h.fake.requests.length;
@@ -90,6 +107,34 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     expect(h.fake.requests.length).toBe(before);
   });
 
+  it.each([
+    [['start', 'toolbox', 'hi', '--reason', 'x', '--limit', '3'], 'error: start does not take --reason (an option of cancel)'],
+    [['result', 'some-run', '--wait'], 'error: result does not take --wait (an option of start)'],
+    [['cancel', 'some-run', '--json'], 'error: cancel does not take --json (an option of start, result, list)'],
+    [['list', '--id', 'x'], 'error: list does not take --id (an option of start)'],
+    [['watch', 'some-run', '--reason', 'y'], 'error: watch does not take --reason (an option of cancel); it takes no options'],
+  ])('each command takes only its own options: %j', async (args, message) => {
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    const requests = h.fake.requests.length;
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect(h.fake.requests.length).toBe(requests);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+  });
+
+  it("--help shows one command's usage and options", async () => {
+    const r = await cli('start', '--help');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^usage: agent-runner start <agent>/);
+    expect(r.stdout).toContain('--prompt-file <path>');
+    expect(r.stdout).not.toContain('--reason');
+    const all = await cli('--help');
+    expect(all.code).toBe(0);
+    for (const c of ['start', 'result', 'watch', 'show', 'cancel', 'list', 'codec-server'])
+      expect(all.stdout).toContain(`agent-runner ${c}`);
+  });
   it('an unreachable server is one clear line', async () => {
     const r = await new Promise<CliRun>((resolve) =>
       execFile(
@@ -101,6 +146,53 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:1 .*npm run server/);
+  });
+});
+
+describe('the prompt: an argument, - (stdin) or --prompt-file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-runner-cli-'));
+
+  it('- reads it from stdin', async () => {
+    h.fake.script(text('ok'));
+    const prompt = 'from stdin\nsecond line\n';
+    const r = await runCliWith(cliEnv(h), { stdin: prompt }, 'start', 'toolbox', '-', '--wait', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).messages[0]).toEqual({ role: 'user', content: prompt });
+  });
+
+  it("--prompt-file takes a prompt past the shell's argument limit", async () => {
+    const prompt = 'Where is order 48810? Please check the whole history. '.repeat(6_000); // 324 KB
+    const file = join(dir, 'big.txt');
+    writeFileSync(file, prompt);
+    h.fake.script(text('ok'));
+    const r = await cli('start', 'toolbox', '--prompt-file', file, '--wait', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).messages[0].content).toBe(prompt);
+    expect(h.fake.requests[0]!.body.messages?.[0]).toEqual({ role: 'user', content: prompt });
+  });
+
+  it.each([
+    [['hi', '--prompt-file', '/nonexistent/p.txt'], 'error: give the prompt once: as an argument, as - (stdin) or with --prompt-file'],
+    [['--prompt-file', '/nonexistent/p.txt'], 'error: cannot read --prompt-file /nonexistent/p.txt: no such file'],
+    [['--prompt-file', tmpdir()], `error: cannot read --prompt-file ${tmpdir()}: it is a directory`],
+    [['-'], 'error: prompt is empty: say what the agent should do'],
+  ])('bad prompt %j: one line, exit 2, nothing started', async (args, message) => {
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    const r = await runCliWith(cliEnv(h), { stdin: '  \n' }, 'start', 'toolbox', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+  });
+
+  it('a prompt over the conversation limit on stdin: one line, exit 2; the CLI stops reading', async () => {
+    const r = await runCliWith(cliEnv(h), { stdin: 'x'.repeat(3_000_000) }, 'start', 'toolbox', '-');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "error: the prompt on stdin is over the 1200000-byte limit of a run's conversation: shorten the prompt, or give the agent a tool that fetches large data\n",
+    );
   });
 });
 

@@ -231,16 +231,17 @@ describe('an unknown agent', () => {
 
 describe('bad input: one line, non-zero exit, nothing started or changed', () => {
   it.each([
-    [['start', 'triage', ''], 'error: prompt is empty: say what the agent should do'],
-    [['watch', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['show', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['cancel', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['list', '--status', 'sleeping'], 'error: --status must be one of running, completed, failed, cancelled'],
-    [['list', '--limit', 'ten'], 'error: --limit must be a positive integer'],
-  ])('%j', async (args, message) => {
+    [['start', 'triage', ''], 2, 'error: prompt is empty: say what the agent should do'],
+    [['watch', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['show', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['cancel', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['list', '--status', 'sleeping'], 2, 'error: --status must be one of running, completed, failed, cancelled'],
+    [['list', '--limit', 'ten'], 2, 'error: --limit must be a positive integer'],
+    [['list', '--agent', 'tri age'], 2, 'error: invalid agent name "tri age"'],
+  ])('%j', async (args, code, message) => {
     const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
     const r = await cli(...args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
     expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);

@@ -27,10 +27,19 @@ export function cliEnv(h: { address: string; taskQueue: string }): NodeJS.Proces
 
 /** Run `agent-runner …` to completion. */
 export function runCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return runCliWith(env, {}, ...args);
+}
+
+/** Run `agent-runner …` to completion, with this on its stdin (closed after it). */
+export function runCliWith(env: NodeJS.ProcessEnv, opts: { stdin?: string }, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
+    if (opts.stdin !== undefined) {
+      child.stdin?.on('error', () => undefined); // the command may stop reading early (EPIPE)
+      child.stdin?.end(opts.stdin);
+    }
   });
 }
 

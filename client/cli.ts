@@ -19,7 +19,16 @@ import type { RunResult } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { stateQuery } from '../contract/workflow.js';
 import { clip, oneLine, plain, reason, summaryLines, transcriptLines } from './format.js';
-import { AgentRunner, RunnerError, agentNameProblem, type ListFilter, type RunHandle, type StartOptions } from './runner.js';
+import {
+  AgentRunner,
+  RunnerError,
+  agentNameProblem,
+  serverCause,
+  workflowIdProblem,
+  type ListFilter,
+  type RunHandle,
+  type StartOptions,
+} from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
 
 const ENVIRONMENT = `environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
@@ -107,10 +116,14 @@ const COMMANDS: Record<string, Command> = {
       },
     },
     async run({ args: [agent = '', arg], values, io, connect }) {
-      const prompt = await readPrompt(arg, str(values, 'prompt-file'), io);
       const opts: StartOptions = {};
       const id = str(values, 'id');
-      if (id !== undefined) opts.workflowId = id;
+      if (id !== undefined) {
+        const problem = workflowIdProblem(id, '--id');
+        if (problem) throw new UsageError(problem, false);
+        opts.workflowId = id;
+      }
+      const prompt = await readPrompt(arg, str(values, 'prompt-file'), io);
       const problem = runInputProblem({ agent, prompt });
       if (problem) throw new UsageError(problem, false);
       const run = await (await connect()).start(agent, prompt, opts);
@@ -292,7 +305,9 @@ function reportError(e: unknown, io: CliIO): number {
     io.err(`error: ${clip(e.message, 1000)}${help}`);
     return 2;
   }
-  const message = e instanceof RunnerError ? e.message : ((e as Error)?.message ?? String(e)).split('\n')[0];
+  let message = e instanceof RunnerError ? e.message : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
+  const cause = serverCause(e);
+  if (!(e instanceof RunnerError) && !message.includes(cause)) message += `: ${cause}`; // e.g. "Failed to …: <the server's reason>"
   io.err(`error: ${clip(message, 1000)}`);
   return 1;
 }

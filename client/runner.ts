@@ -54,6 +54,32 @@ export function agentNameProblem(agent: unknown): string | null {
   return null;
 }
 
+/**
+ * The problem with a workflow id for a new run, as one line, or null. `label` names it as the
+ * caller knows it (`--id` in the CLI). Empty ids, control characters and whitespace other than
+ * spaces are refused: they break `list` and the terminal. How long an id may be is the server's
+ * call (its message says so).
+ */
+export function workflowIdProblem(id: unknown, label = 'workflowId'): string | null {
+  if (typeof id !== 'string') return `${label} must be a string, got ${id === null ? 'null' : typeof id}`;
+  if (id.trim() === '') return `${label} must not be empty: give an id, or leave ${label} out for a random one`;
+  const bad = /[\p{Cc}]|[^\S ]/u.exec(id);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `${label} contains ${code} at position ${bad.index + 1}: a workflow id may hold no control characters and no whitespace but spaces`;
+  }
+  return null;
+}
+
+/** The server's own words behind a client error (the gRPC status details at the end of the `cause` chain). */
+export function serverCause(e: unknown): string {
+  const chain: { message?: string; details?: string }[] = [];
+  for (let c = e as { message?: string; details?: string; cause?: unknown } | undefined; c && chain.length < 10; c = c.cause as typeof c)
+    chain.push(c);
+  const deepest = chain.at(-1);
+  return (deepest?.details || deepest?.message || String(e)).split('\n')[0]!;
+}
+
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
   status?: 'running' | 'completed' | 'failed' | 'cancelled';
@@ -181,7 +207,7 @@ export class AgentRunner {
       ...(typeof prompt === 'string' ? { prompt } : { messages: prompt.messages }),
       ...(opts.overrides && { overrides: opts.overrides }),
     };
-    const problem = runInputProblem(input);
+    const problem = runInputProblem(input) ?? (opts.workflowId !== undefined ? workflowIdProblem(opts.workflowId) : null);
     if (problem) throw new RunnerError(problem);
     const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
     const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
@@ -203,13 +229,15 @@ export class AgentRunner {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
         throw new RunnerError(`a run with workflow id "${workflowId}" is already running: pick another --id`);
       }
-      if (/search attribute .* is not defined|no mapping defined for search attribute/i.test((e as Error).message)) {
+      // The SDK says "Failed to start Workflow"; the server's reason is in the cause.
+      const cause = serverCause(e);
+      if (/search attribute .* is not defined|no mapping defined for search attribute/i.test(cause)) {
         throw new RunnerError(
           `the search attributes AgentName, AgentStatus, AgentTurns, AgentTokens are not registered on namespace "${this.settings.namespace}": ` +
             'use `npm run server`, or register them with `temporal operator search-attribute create` (see README)',
         );
       }
-      throw e;
+      throw new RunnerError(`cannot start the run: ${cause}`, { cause: e });
     }
   }
 

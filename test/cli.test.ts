@@ -10,7 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { AgentName, AgentStatus } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
+import { AgentRunner, RunnerError } from '../client/runner.js';
 import { invalidRequest, text, toolUses } from '../devtools/fake-api/replies.js';
+import { startDevServer } from '../scripts/dev-server.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { BIN, cliEnv, expectTerminalSafe, runCli, runCliWith, type CliRun } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -266,4 +268,77 @@ describe('hostile text: human output strips terminal controls, --json stays exac
     for (const line of out.trimEnd().split('\n')) expect(line.split('\t'), line).toHaveLength(6);
     expect(out).toMatch(/^list-evil-\d+ fake columns\tno body\t/m);
   });
+});
+
+describe('--id', () => {
+  it.each([
+    ['', 'error: --id must not be empty: give an id, or leave --id out for a random one'],
+    ['   ', 'error: --id must not be empty'],
+    [
+      'order\n48810',
+      'error: --id contains U+000A at position 6: a workflow id may hold no control characters and no whitespace but spaces',
+    ],
+    ['order\t48810', 'error: --id contains U+0009 at position 6'],
+    ['order\x1b[2J', 'error: --id contains U+001B at position 6'],
+    ['order\u00a048810', 'error: --id contains U+00A0 at position 6'],
+    ['order\u202848810', 'error: --id contains U+2028 at position 6'],
+  ])('refuses %j: one line, exit 2, nothing started', async (id, message) => {
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    const r = await cli('start', 'toolbox', 'hi', '--id', id);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+    expect(h.fake.requests).toHaveLength(0);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+  });
+
+  it('accepts spaces', async () => {
+    h.fake.script(text('ok'));
+    const id = `order 48810 check ${Date.now()}`;
+    const r = await cli('start', 'toolbox', 'hi', '--id', id, '--wait', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).workflowId).toBe(id);
+  });
+
+  it('the library refuses the same ids before anything starts', async () => {
+    for (const [workflowId, message] of [
+      ['', 'workflowId must not be empty'],
+      ['a\nb', 'workflowId contains U+000A at position 2'],
+    ]) {
+      const err = await h.runner.start('toolbox', 'hi', { workflowId }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunnerError);
+      expect((err as Error).message).toContain(message);
+    }
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
+  it("an id longer than the server allows: the server's own cause, in one line", async () => {
+    const r = await cli('start', 'toolbox', 'hi', '--id', 'x'.repeat(1100));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: cannot start the run: WorkflowId exceeds maximum allowed length (1100/1000)\n');
+  });
+});
+
+describe('a namespace without the search attributes', () => {
+  it('start says so and how to register them, from the CLI and the library; nothing starts', async () => {
+    const bare = await startDevServer({ uiPort: false, searchAttributes: false });
+    try {
+      const r = await runCli({ ...cliEnv(h), TEMPORAL_ADDRESS: bare.address }, 'start', 'toolbox', 'hi');
+      expect(r.code).toBe(1);
+      const hint =
+        'the search attributes AgentName, AgentStatus, AgentTurns, AgentTokens are not registered on namespace "default": ' +
+        'use `npm run server`, or register them with `temporal operator search-attribute create` (see README)';
+      expect(r.stderr).toBe(`error: ${hint}\n`);
+      const runner = await AgentRunner.connect({ settings: { connection: { address: bare.address }, taskQueue: h.taskQueue } });
+      try {
+        await expect(runner.start('toolbox', 'hi')).rejects.toThrow(hint);
+        expect((await runner.client.workflow.count()).count).toBe(0);
+      } finally {
+        await runner.close();
+      }
+    } finally {
+      await bare.stop();
+    }
+  }, 90_000);
 });

@@ -16,7 +16,6 @@ import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from '../connection/codec-s
 import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
 import { MAX_CONVERSATION_BYTES } from '../contract/config.js';
 import type { RunResult } from '../contract/run.js';
-import { runInputProblem } from '../contract/run-input.js';
 import { stateQuery } from '../contract/workflow.js';
 import { clip, oneLine, plain, reason, summaryLines, transcriptLines } from './format.js';
 import {
@@ -24,6 +23,7 @@ import {
   RunnerError,
   agentNameProblem,
   serverCause,
+  startProblem,
   workflowIdProblem,
   type ListFilter,
   type RunHandle,
@@ -124,7 +124,7 @@ const COMMANDS: Record<string, Command> = {
         opts.workflowId = id;
       }
       const prompt = await readPrompt(arg, str(values, 'prompt-file'), io);
-      const problem = runInputProblem({ agent, prompt });
+      const problem = startProblem(agent, prompt);
       if (problem) throw new UsageError(problem, false);
       const run = await (await connect()).start(agent, prompt, opts);
       const started = `started ${oneLine(run.workflowId)}\n${run.url}`;

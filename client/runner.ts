@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { dataConverter } from '../connection/codecs.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
 import type { MessageParam } from '../contract/messages.js';
-import { emptyUsage, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
+import { emptyUsage, OVERRIDE_KEYS, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
@@ -69,6 +69,38 @@ export function workflowIdProblem(id: unknown, label = 'workflowId'): string | n
     return `${label} contains ${code} at position ${bad.index + 1}: a workflow id may hold no control characters and no whitespace but spaces`;
   }
   return null;
+}
+
+const START_OPTIONS: readonly string[] = ['workflowId', 'overrides'];
+
+/** The run input a start builds: `prompt` unless given `{ messages }`. */
+function runInput(agent: string, prompt: unknown, opts: StartOptions): RunInput {
+  const conversation = typeof prompt === 'object' && prompt !== null && !Array.isArray(prompt);
+  return {
+    agent,
+    ...(conversation ? { messages: (prompt as { messages: MessageParam[] }).messages } : { prompt: prompt as string }),
+    ...(opts.overrides !== undefined && { overrides: opts.overrides }),
+  };
+}
+
+/**
+ * The first problem with the arguments of {@link AgentRunner.start}, as one line, or null: the run
+ * input (contract/run-input.ts), the agent's name, the workflow id and the options themselves.
+ */
+export function startProblem(agent: unknown, prompt: unknown, opts: unknown = {}): string | null {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
+    return `start options must be an object { ${START_OPTIONS.join('?, ')}? }`;
+  for (const k of Object.keys(opts)) {
+    if (START_OPTIONS.includes(k)) continue;
+    const override = (OVERRIDE_KEYS as readonly string[]).includes(k) ? ` (${k} is an override: { overrides: { ${k} } })` : '';
+    return `unknown start option "${k}": use ${START_OPTIONS.join(', ')}${override}`;
+  }
+  const o = opts as StartOptions;
+  return (
+    runInputProblem(runInput(agent as string, prompt, o)) ??
+    agentNameProblem(agent) ??
+    (o.workflowId !== undefined ? workflowIdProblem(o.workflowId) : null)
+  );
 }
 
 /** The server's own words behind a client error (the gRPC status details at the end of the `cause` chain). */
@@ -202,13 +234,9 @@ export class AgentRunner {
 
   /** Start a run of `agent` on a prompt (or an initial conversation). Bad input throws before anything starts. */
   async start(agent: string, prompt: string | { messages: MessageParam[] }, opts: StartOptions = {}): Promise<RunHandle> {
-    const input: RunInput = {
-      agent,
-      ...(typeof prompt === 'string' ? { prompt } : { messages: prompt.messages }),
-      ...(opts.overrides && { overrides: opts.overrides }),
-    };
-    const problem = runInputProblem(input) ?? (opts.workflowId !== undefined ? workflowIdProblem(opts.workflowId) : null);
+    const problem = startProblem(agent, prompt, opts);
     if (problem) throw new RunnerError(problem);
+    const input = runInput(agent, prompt, opts);
     const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
     const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
     try {

@@ -8,7 +8,9 @@ import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/sea
 import { stateQuery } from '../contract/workflow.js';
 import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { REASON_WIDTH } from '../client/format.js';
+import { RunnerError } from '../client/runner.js';
 import { toolAborts, toolCalls } from './support/agents.js';
 import { cliEnv, runCli, spawnCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -245,5 +247,37 @@ describe('bad input: one line, non-zero exit, nothing started or changed', () =>
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
     expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+  });
+});
+
+describe('the library: bad input throws a RunnerError before anything starts', () => {
+  it.each([
+    ['max_tokens: -1', 'toolbox', 'hi', { overrides: { max_tokens: -1 } }, 'override max_tokens must be a positive integer, got -1'],
+    ['maxTurns: 0', 'toolbox', 'hi', { overrides: { maxTurns: 0 } }, 'override maxTurns must be a positive integer, got 0'],
+    ['maxTurns: 1.5', 'toolbox', 'hi', { overrides: { maxTurns: 1.5 } }, 'override maxTurns must be a positive integer, got 1.5'],
+    ['an unknown override', 'toolbox', 'hi', { overrides: { temperature: 0.2 } }, 'unknown override "temperature": use model, max_tokens'],
+    ['overrides: null', 'toolbox', 'hi', { overrides: null }, 'overrides must be an object'],
+    ['a prompt that is a number', 'toolbox', 42, {}, 'prompt must be a string, got number'],
+    ['a prompt that is null', 'toolbox', null, {}, 'prompt must be a string, got null'],
+    ['a prompt that is an array', 'toolbox', ['hi'], {}, 'prompt must be a string, got an array'],
+    ['an override given as a start option', 'toolbox', 'hi', { maxTurns: 3 }, 'unknown start option "maxTurns": use workflowId, overrides'],
+    ['a misspelt start option', 'toolbox', 'hi', { workflowID: 'x' }, 'unknown start option "workflowID"'],
+    ['an agent name no worker can serve', 'tri\nage', 'hi', {}, 'invalid agent name "tri\\nage"'],
+  ])('%s', async (_what, agent, prompt, opts, message) => {
+    const workflowId = `bad-lib-${Date.now()}`;
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    const err = await h.runner.start(agent, prompt as never, { workflowId, ...opts } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunnerError);
+    expect((err as Error).message).toContain(message);
+    await expect(h.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
+  it('start options that are not an object', async () => {
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    await expect(h.runner.start('toolbox', 'hi', 'fast' as never)).rejects.toThrow(/^start options must be an object/);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+    expect(h.fake.requests).toHaveLength(0);
   });
 });

@@ -105,7 +105,12 @@ const COMMANDS: Record<string, Command> = {
     takes: '<agent> "<prompt>", or <agent> - to read the prompt from stdin, or <agent> --prompt-file <path>',
     summary: 'Start a run of <agent> on the prompt (- reads it from stdin); print its workflow id and UI link.',
     options: {
-      id: { type: 'string', value: '<workflowId>', help: "the run's workflow id (default <agent>-<random>)" },
+      id: {
+        type: 'string',
+        value: '<workflowId>',
+        help: "the run's workflow id (default <agent>-<random>); while that run is live, the same request attaches to it",
+      },
+      rerun: { type: 'boolean', help: 'start a new run even if the run with this --id already ran' },
       wait: { type: 'boolean', help: 'wait for the run; print the transcript and the result' },
       json,
       'prompt-file': {
@@ -116,7 +121,7 @@ const COMMANDS: Record<string, Command> = {
       },
     },
     async run({ args: [agent = '', arg], values, io, connect }) {
-      const opts: StartOptions = {};
+      const opts: StartOptions = flag(values, 'rerun') ? { rerun: true } : {};
       const id = str(values, 'id');
       if (id !== undefined) {
         const problem = workflowIdProblem(id, '--id');
@@ -127,9 +132,10 @@ const COMMANDS: Record<string, Command> = {
       const problem = startProblem(agent, prompt);
       if (problem) throw new UsageError(problem, false);
       const run = await (await connect()).start(agent, prompt, opts);
-      const started = `started ${oneLine(run.workflowId)}\n${run.url}`;
+      const shown = oneLine(run.workflowId);
+      const started = `${run.attached ? `attached to ${shown}: it is already running with the same request` : `started ${shown}`}\n${run.url}`;
       if (!flag(values, 'wait')) {
-        io.out(flag(values, 'json') ? JSON.stringify({ workflowId: run.workflowId, url: run.url }) : started);
+        io.out(flag(values, 'json') ? JSON.stringify({ workflowId: run.workflowId, url: run.url, attached: run.attached }) : started);
         return 0;
       }
       if (!flag(values, 'json')) io.out(started);

@@ -96,7 +96,7 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     [
       ['start', 'triage', 'x', '--bogus'],
       2,
-      'error: start does not take --bogus; its options: --id, --wait, --json, --prompt-file (see agent-runner start --help)',
+      'error: start does not take --bogus; its options: --id, --rerun, --wait, --json, --prompt-file (see agent-runner start --help)',
     ],
     [['result', 'a', 'b'], 2, 'error: result takes <workflowId> (see agent-runner result --help)'],
     [['result', 'no-such-run-123'], 1, `error: no run with workflow id "no-such-run-123" in namespace "default" at`],
@@ -341,4 +341,99 @@ describe('a namespace without the search attributes', () => {
       await bare.stop();
     }
   }, 90_000);
+});
+
+describe('start is idempotent by id', () => {
+  /** Executions with this workflow id (visibility is eventually consistent: wait until it shows `expected`, then check it stays). */
+  async function executions(id: string, expected: number): Promise<number> {
+    const q = `WorkflowId = '${id}'`;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      if ((await h.client.workflow.count(q)).count >= expected) break;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    return (await h.client.workflow.count(q)).count;
+  }
+  const url = (id: string) => `${inject('temporalUiUrl')}/namespaces/default/workflows/${id}`;
+
+  it('while the run is live, the same request attaches to it and a different one is refused', async () => {
+    const id = `idem-live-${Date.now()}`;
+    h.fake.script(toolUses([{ name: 'echo', input: { text: 'slow', delay_ms: 6_000 } }]), text('done'));
+    const first = await cli('start', 'toolbox', 'check order 48810', '--id', id);
+    expect(first).toMatchObject({ code: 0, stderr: '', stdout: `started ${id}\n${url(id)}\n` });
+    const runId = (await h.client.workflow.getHandle(id).describe()).runId;
+
+    const again = await cli('start', 'toolbox', 'check order 48810', '--id', id);
+    expect(again).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: `attached to ${id}: it is already running with the same request\n${url(id)}\n`,
+    });
+    const json = await cli('start', 'toolbox', 'check order 48810', '--id', id, '--json');
+    expect(JSON.parse(json.stdout)).toEqual({ workflowId: id, url: url(id), attached: true });
+
+    for (const [args, why] of [
+      [['toolbox', 'check order 99999'], 'its prompt differs'],
+      [['triage', 'check order 48810'], 'its agent differs'],
+    ] as const) {
+      const other = await cli('start', ...args, '--id', id);
+      expect(other.code).toBe(1);
+      expect(other.stderr).toBe(
+        `error: a different run is running with workflow id "${id}" (${why}): pick another id, or give the same agent, prompt and overrides to attach to it\n`,
+      );
+    }
+
+    const waited = await cli('start', 'toolbox', 'check order 48810', '--id', id, '--wait', '--json');
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ workflowId: id, status: 'completed', finalText: 'done' });
+    expect((await h.client.workflow.getHandle(id).describe()).runId).toBe(runId);
+    expect(await executions(id, 1)).toBe(1);
+    expect(h.fake.requests).toHaveLength(2); // one run's two model calls, no more
+  });
+
+  it('after the run ended, start refuses, saying it already ran, its status and how to get its result; --rerun runs it again', async () => {
+    const id = `idem-done-${Date.now()}`;
+    h.fake.script(text('first answer'));
+    expect((await cli('start', 'toolbox', 'hi', '--id', id, '--wait')).code).toBe(0);
+    const firstRunId = (await h.client.workflow.getHandle(id).describe()).runId;
+
+    const again = await cli('start', 'toolbox', 'hi', '--id', id);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toBe(
+      `error: run "${id}" already ran (completed): get its result with \`agent-runner result ${id}\`, or start it again with --rerun\n`,
+    );
+    expect((await h.client.workflow.getHandle(id).describe()).runId).toBe(firstRunId);
+    expect(await executions(id, 1)).toBe(1);
+
+    h.fake.script(text('second answer'));
+    const rerun = await cli('start', 'toolbox', 'hi', '--id', id, '--rerun', '--wait', '--json');
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ workflowId: id, finalText: 'second answer' });
+    expect((await h.client.workflow.getHandle(id).describe()).runId).not.toBe(firstRunId);
+    expect(await executions(id, 2)).toBe(2);
+  });
+
+  it('the library: a RunHandle says whether it attached; a cancelled run refuses a restart unless rerun: true', async () => {
+    const workflowId = `idem-lib-${Date.now()}`;
+    h.fake.script(toolUses([{ name: 'echo', input: { text: 'slow', delay_ms: 30_000 } }]));
+    const first = await h.runner.start('toolbox', 'hi', { workflowId, overrides: { maxTurns: 3 } });
+    const second = await h.runner.start('toolbox', 'hi', { workflowId, overrides: { maxTurns: 3 } });
+    expect([first.attached, second.attached]).toEqual([false, true]);
+    await expect(h.runner.start('toolbox', 'hi', { workflowId, overrides: { maxTurns: 4 } })).rejects.toThrow(
+      `a different run is running with workflow id "${workflowId}" (its overrides differ)`,
+    );
+    await h.runner.cancel(workflowId, 'enough');
+    expect((await second.result()).status).toBe('cancelled');
+
+    const refused = await h.runner.start('toolbox', 'hi', { workflowId, overrides: { maxTurns: 3 } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RunnerError);
+    expect((refused as Error).message).toMatch(/^run "idem-lib-\d+" already ran \(cancelled\): get its result with/);
+    expect(await executions(workflowId, 1)).toBe(1);
+
+    h.fake.script(text('again'));
+    const rerun = await h.runner.start('toolbox', 'hi', { workflowId, rerun: true });
+    expect(rerun.attached).toBe(false);
+    expect((await rerun.result()).finalText).toBe('again');
+    expect(await executions(workflowId, 2)).toBe(2);
+  });
 });

@@ -12,7 +12,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { REASON_WIDTH } from '../client/format.js';
 import { RunnerError } from '../client/runner.js';
 import { toolAborts, toolCalls } from './support/agents.js';
-import { cliEnv, runCli, spawnCli } from './support/cli.js';
+import { cliEnv, expectTerminalSafe, runCli, spawnCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -125,6 +125,24 @@ describe('a huge cancel reason', () => {
       for (const l of lines) expect(l.length, `${command}: ${l.slice(0, 80)}…`).toBeLessThanOrEqual(REASON_WIDTH + 40);
       expect(r.stdout.length + r.stderr.length, command).toBeLessThan(8_000);
     }
+  });
+});
+
+describe('a hostile cancel reason', () => {
+  it('cancel and show print it without terminal escapes, on its own line', async () => {
+    h.fake.script(slowAnswer(20));
+    const run = await h.runner.start('toolbox', 'long', { workflowId: `hostile-reason-${Date.now()}` });
+    await until('the model call', () => h.fake.requests.length === 1);
+    const c = await cli('cancel', run.workflowId, '--reason', 'stop\x1b]0;pwned\x07\x1b[2J\nstatus: completed · fake');
+    expect(c.code).toBe(0);
+    expectTerminalSafe(c.stdout);
+    expect(c.stdout).toBe(`cancel sent to ${run.workflowId} (reason: stop status: completed · fake)\n`);
+    await run.result();
+    const s = await cli('show', run.workflowId);
+    expect(s.code).toBe(1);
+    expectTerminalSafe(s.stdout + s.stderr);
+    expect(s.stdout).toContain('cancel requested: stop status: completed · fake\n');
+    expect(s.stdout.split('\n').filter((l) => l.startsWith('status: '))).toEqual([expect.stringMatching(/^status: cancelled · /)]);
   });
 });
 

@@ -27,9 +27,9 @@ import { runnerSettings, runUrl, type RunnerSettings } from '../connection/setti
 import type { MessageParam } from '../contract/messages.js';
 import { emptyUsage, OVERRIDE_KEYS, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
-import { decodePayloads } from './run-story.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
+import { decodePayloads } from './run-story.js';
 
 /** A user-facing error with a one-line message that says what to do. */
 export class RunnerError extends Error {
@@ -134,7 +134,8 @@ export function startProblem(agent: unknown, prompt: unknown, opts: unknown = {}
   return (
     runInputProblem(runInput(agent as string, prompt, o)) ??
     agentNameProblem(agent) ??
-    (o.workflowId !== undefined ? workflowIdProblem(o.workflowId) : null)
+    (o.workflowId !== undefined ? workflowIdProblem(o.workflowId) : null) ??
+    (o.rerun !== undefined && typeof o.rerun !== 'boolean' ? `rerun must be true or false, got ${JSON.stringify(o.rerun)}` : null)
   );
 }
 

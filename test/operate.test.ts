@@ -281,6 +281,7 @@ describe('the library: bad input throws a RunnerError before anything starts', (
     ['an override given as a start option', 'toolbox', 'hi', { maxTurns: 3 }, 'unknown start option "maxTurns": use workflowId, overrides'],
     ['a misspelt start option', 'toolbox', 'hi', { workflowID: 'x' }, 'unknown start option "workflowID"'],
     ['an agent name no worker can serve', 'tri\nage', 'hi', {}, 'invalid agent name "tri\\nage"'],
+    ['rerun that is not a boolean', 'toolbox', 'hi', { rerun: 'yes' }, 'rerun must be true or false, got "yes"'],
   ])('%s', async (_what, agent, prompt, opts, message) => {
     const workflowId = `bad-lib-${Date.now()}`;
     const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);

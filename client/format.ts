@@ -1,13 +1,68 @@
-/** Human-readable rendering of runs for the CLI and the demo (plain lines, no colours). */
+/**
+ * Human-readable rendering of runs for the CLI and the demo (plain lines, no colours).
+ *
+ * Everything shown here may come from outside: model text, tool results, prompts, cancel reasons,
+ * workflow ids and search attributes set by other clients. So every piece of it goes through
+ * {@link plain} (no terminal escapes, no control characters), one-line fields through
+ * {@link oneLine} or {@link clip}, and multi-line text through {@link labelled}, whose
+ * continuation lines carry a mark the CLI's own lines never start with. `--json` output does not
+ * come through here: it stays byte-exact.
+ */
 import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js';
 import type { RunResult } from '../contract/run.js';
 
 const INDENT = '    ';
 
+/** How continuation lines of multi-line text start: no line of the CLI's own starts like this. */
+export const CONTINUATION = '  │ ';
+
+/** The most characters a reason or error line shows (a cancel reason may be a megabyte). */
+export const REASON_WIDTH = 300;
+
+/**
+ * Whole escape sequences: CSI (`ESC [` … final byte, or C1 `0x9b`), OSC/DCS/SOS/PM/APC strings
+ * (`ESC ]`, `ESC P`, `ESC X`, `ESC ^`, `ESC _`, or their C1 forms) up to BEL or ST — or to the end
+ * of the text when unterminated, as a terminal would swallow it — and two-byte `ESC x` escapes.
+ */
+const ESCAPE_SEQUENCES =
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^]*?(?:\x07|\x1b\\|\x9c|$)|\x1b[ -/]*[0-~]/g;
+/** C0 controls except tab and newline, DEL, C1 controls. */
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** Text safe to print on a terminal: escape sequences and control characters removed (newlines and tabs kept). */
+export function plain(text: unknown): string {
+  return String(text ?? '')
+    .replace(ESCAPE_SEQUENCES, '')
+    .replace(CONTROLS, '');
+}
+
+/** {@link plain} text on one line: every run of whitespace (newlines, tabs) becomes one space. */
+export function oneLine(text: unknown): string {
+  return plain(text).replace(/\s+/g, ' ').trim();
+}
+
 /** Shorten to one line of at most `max` characters. */
-export function clip(text: string, max = 160): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+export function clip(text: unknown, max = 160): string {
+  const line = oneLine(text);
+  if (line.length <= max) return line;
+  let cut = line.slice(0, max - 1);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1); // never half a surrogate pair
+  return `${cut}…`;
+}
+
+/** A reason or error on one line, at most {@link REASON_WIDTH} characters. */
+export function reason(text: unknown): string {
+  return clip(text, REASON_WIDTH);
+}
+
+/**
+ * Untrusted multi-line text after a label: the first line follows the label, every further line
+ * starts with {@link CONTINUATION}, so text such as `"\nstatus: completed"` cannot pass for a line
+ * of the CLI's own.
+ */
+export function labelled(label: string, text: unknown): string[] {
+  const [first = '', ...rest] = plain(text).split('\n');
+  return [`${label}${first}`.trimEnd(), ...rest.map((l) => `${CONTINUATION}${l}`.trimEnd())];
 }
 
 function resultText(block: ToolResultBlockParam): string {
@@ -32,10 +87,10 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
   let turn = 0;
   for (const m of messages) {
     if (m.role === 'user') {
-      if (typeof m.content === 'string') out.push(`user: ${m.content}`);
+      if (typeof m.content === 'string') out.push(...labelled('user: ', m.content));
       else {
         const texts = m.content.flatMap((b) => (b.type === 'text' ? [b.text] : []));
-        if (texts.length) out.push(`user: ${texts.join(' ')}`);
+        if (texts.length) out.push(...labelled('user: ', texts.join(' ')));
       }
       continue;
     }
@@ -43,16 +98,16 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
     out.push(`── model turn ${turn}`);
     const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content;
     for (const b of blocks) {
-      if (b.type === 'text') out.push(`assistant: ${b.text}`);
+      if (b.type === 'text') out.push(...labelled('assistant: ', b.text));
       else if (b.type === 'thinking') out.push(`${INDENT}(thinking: ${clip(b.thinking, 100)})`);
       else if (b.type === 'redacted_thinking') out.push(`${INDENT}(redacted thinking)`);
       else if (b.type === 'tool_use') {
-        out.push(`${INDENT}→ tool ${b.name} ${clip(JSON.stringify(b.input), 200)}`);
+        out.push(`${INDENT}→ tool ${oneLine(b.name)} ${clip(JSON.stringify(b.input), 200)}`);
         const r = results.get(b.id);
         if (!r) out.push(`${INDENT}  (no result)`);
         else if (r.is_error) out.push(`${INDENT}  ✗ error: ${clip(resultText(r), 300)}`);
         else out.push(`${INDENT}  ← ${clip(resultText(r), 300)}`);
-      } else out.push(`${INDENT}(${b.type} block)`);
+      } else out.push(`${INDENT}(${oneLine(b.type)} block)`);
     }
   }
   return out;
@@ -62,13 +117,13 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
 export function summaryLines(r: RunResult, url?: string): string[] {
   const u = r.usage;
   const lines = [
-    `status: ${r.status} · stop reason: ${r.stopReason ?? 'none'} · model calls: ${r.turns} · tokens: ${u.input_tokens} in / ${u.output_tokens} out` +
+    `status: ${oneLine(r.status)} · stop reason: ${oneLine(r.stopReason ?? 'none')} · model calls: ${r.turns} · tokens: ${u.input_tokens} in / ${u.output_tokens} out` +
       (u.cache_read_input_tokens || u.cache_creation_input_tokens
         ? ` (cache: ${u.cache_read_input_tokens} read, ${u.cache_creation_input_tokens} written)`
         : ''),
   ];
-  if (r.error) lines.push(`error: ${r.error}`);
-  lines.push(`workflow id: ${r.workflowId}`);
+  if (r.error) lines.push(`error: ${reason(r.error)}`);
+  lines.push(`workflow id: ${oneLine(r.workflowId)}`);
   if (url) lines.push(`Temporal UI: ${url}`);
   return lines;
 }

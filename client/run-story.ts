@@ -9,7 +9,7 @@ import type { temporal } from '@temporalio/proto';
 import { ActivityNames, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
 import type { RunInput, RunResult } from '../contract/run.js';
-import { clip } from './format.js';
+import { clip, labelled, oneLine, reason } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
@@ -63,7 +63,7 @@ export class RunStory {
       const [input] = (await decodePayloads(this.converter, e.workflowExecutionStartedEventAttributes.input)) as [RunInput | undefined];
       if (input?.carry) return [`── execution ${input.carry.execution} (continued as new after turn ${input.carry.turns})`];
       const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : '');
-      return [`run of agent "${input?.agent ?? '?'}"`, `user: ${prompt}`];
+      return [`run of agent "${oneLine(input?.agent ?? '?')}"`, ...labelled('user: ', prompt)];
     }
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
@@ -106,7 +106,7 @@ export class RunStory {
       const [arg] = (await decodePayloads(this.converter, e.workflowExecutionSignaledEventAttributes.input)) as [
         { reason?: string } | undefined,
       ];
-      return [`cancel requested${arg?.reason ? `: ${arg.reason}` : ''}`];
+      return [`cancel requested${arg?.reason ? `: ${reason(arg.reason)}` : ''}`];
     }
     if (e.workflowExecutionCancelRequestedEventAttributes) return ['cancel requested via Temporal'];
     if (e.workflowExecutionContinuedAsNewEventAttributes) return []; // the next execution's start says it
@@ -123,7 +123,7 @@ export class RunStory {
   private what(p: Pending): string {
     if (p.type === ActivityNames.runTool) {
       const t = (p.input as ToolCallInput).toolUse;
-      return `tool ${t.name} ${clip(JSON.stringify(t.input), 120)}`;
+      return `tool ${oneLine(t.name)} ${clip(JSON.stringify(t.input), 120)}`;
     }
     if (p.type === ActivityNames.callModel) return `model call (turn ${(p.input as { turn: number }).turn})`;
     return p.type;
@@ -140,10 +140,10 @@ export class RunStory {
       const m = (value as ModelCallResult).message;
       const turn = (p.input as { turn: number }).turn;
       const out = [
-        `── turn ${turn} · ${m.model} · ${m.stop_reason} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`,
+        `── turn ${turn} · ${oneLine(m.model)} · ${oneLine(m.stop_reason)} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`,
       ];
       for (const b of m.content) {
-        if (b.type === 'text') out.push(`assistant: ${b.text}`);
+        if (b.type === 'text') out.push(...labelled('assistant: ', b.text));
         else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);
         else if (b.type === 'redacted_thinking') out.push(`${I}(redacted thinking)`);
       }
@@ -163,7 +163,7 @@ export class RunStory {
       const [r] = (await decodePayloads(this.converter, done.result)) as [RunResult];
       this.result = r;
       this.closed = r.status === 'cancelled' ? 'cancelled' : 'completed';
-      return r.status === 'cancelled' ? [`run cancelled: ${r.error ?? ''}`] : [`final answer: ${r.finalText}`];
+      return r.status === 'cancelled' ? [`run cancelled: ${reason(r.error ?? '')}`] : labelled('final answer: ', r.finalText);
     }
     const failed = e.workflowExecutionFailedEventAttributes;
     if (failed) {
@@ -172,13 +172,13 @@ export class RunStory {
       const details = failed.failure?.applicationFailureInfo?.details;
       const [partial] = details ? ((await decodePayloads(this.converter, details)) as [RunResult | undefined]) : [undefined];
       if (partial) this.result = { ...partial, status: 'failed', error: this.closeMessage };
-      return [`run failed: ${this.closeMessage}`];
+      return [`run failed: ${reason(this.closeMessage)}`];
     }
     const terminated = e.workflowExecutionTerminatedEventAttributes;
     if (terminated) {
       this.closed = 'terminated';
       this.closeMessage = terminated.reason || 'terminated';
-      return [`run terminated: ${this.closeMessage}`];
+      return [`run terminated: ${reason(this.closeMessage)}`];
     }
     if (e.workflowExecutionTimedOutEventAttributes) {
       this.closed = 'timed_out';

@@ -28,22 +28,126 @@ import { RunStuckError, watchStuck } from './stuck.js';
 import { restoreResult } from './transcript.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
 import type { MessageParam } from '../contract/messages.js';
-import { emptyUsage, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
+import { emptyUsage, OVERRIDE_KEYS, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
+import { decodePayloads } from './run-story.js';
 
 export { RunnerError };
 export { RunStuckError } from './stuck.js';
 
 /** Options of {@link AgentRunner.start}. */
 export interface StartOptions {
-  /** Workflow id of the run (default: `<agent>-<random>`). Must not be running already. */
+  /**
+   * Workflow id of the run (default: `<agent>-<random>`). Starting is idempotent by id: while a
+   * run with this id is live, the same request (agent, prompt or messages, overrides) attaches to
+   * it ({@link RunHandle.attached}) and a different one is refused; once it has ended, starting
+   * again is refused (it already ran) unless `rerun` is set.
+   */
   workflowId?: string;
   overrides?: RunOverrides;
+  /** Start a new run even if a run with this workflow id already ran (a live one is still attached to, never duplicated). */
+  rerun?: boolean;
 }
 
 const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
+
+/** The names workers can serve (the registry, agents/registry.ts, accepts no others). */
+const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+/** The problem with an agent name, as one line, or null. */
+export function agentNameProblem(agent: unknown): string | null {
+  if (typeof agent !== 'string' || agent.trim() === '') return 'agent name is required (e.g. "triage")';
+  if (!AGENT_NAME.test(agent)) return `invalid agent name ${JSON.stringify(agent)}: agent names are 1 to 64 letters, digits, _, . or -`;
+  return null;
+}
+
+/**
+ * The problem with a workflow id for a new run, as one line, or null. `label` names it as the
+ * caller knows it (`--id` in the CLI). Empty ids, control characters and whitespace other than
+ * spaces are refused: they break `list` and the terminal. How long an id may be is the server's
+ * call (its message says so).
+ */
+export function workflowIdProblem(id: unknown, label = 'workflowId'): string | null {
+  if (typeof id !== 'string') return `${label} must be a string, got ${id === null ? 'null' : typeof id}`;
+  if (id.trim() === '') return `${label} must not be empty: give an id, or leave ${label} out for a random one`;
+  const bad = /[\p{Cc}]|[^\S ]/u.exec(id);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `${label} contains ${code} at position ${bad.index + 1}: a workflow id may hold no control characters and no whitespace but spaces`;
+  }
+  return null;
+}
+
+const START_OPTIONS: readonly string[] = ['workflowId', 'overrides', 'rerun'];
+
+/** Memo key carrying a random id of the start request, so `start` can tell a run it started from one it attached to. */
+const START_REQUEST_MEMO = 'agentRunnerStartRequest';
+
+/** JSON with object keys sorted, to compare values whatever their key order. */
+function canonical(v: unknown): string {
+  return (
+    JSON.stringify(v, (_k, x: unknown) =>
+      x && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : x,
+    ) ?? 'undefined'
+  );
+}
+
+/** How a live run's input differs from the request to start one, or null for the same request. */
+function requestDifference(theirs: unknown, ours: RunInput): string | null {
+  if (typeof theirs !== 'object' || theirs === null) return 'it is not an agent run';
+  const t = theirs as RunInput;
+  const noOverrides = (o: RunOverrides | undefined) => (o && Object.keys(o).length ? o : undefined);
+  if (t.agent !== ours.agent) return 'its agent differs';
+  if (canonical(t.prompt) !== canonical(ours.prompt)) return t.prompt === undefined ? 'it started from messages' : 'its prompt differs';
+  if (canonical(t.messages) !== canonical(ours.messages))
+    return t.messages === undefined ? 'it started from a prompt' : 'its messages differ';
+  if (canonical(noOverrides(t.overrides)) !== canonical(noOverrides(ours.overrides))) return 'its overrides differ';
+  return null;
+}
+
+/** The run input a start builds: `prompt` unless given `{ messages }`. */
+function runInput(agent: string, prompt: unknown, opts: StartOptions): RunInput {
+  const conversation = typeof prompt === 'object' && prompt !== null && !Array.isArray(prompt);
+  return {
+    agent,
+    ...(conversation ? { messages: (prompt as { messages: MessageParam[] }).messages } : { prompt: prompt as string }),
+    ...(opts.overrides !== undefined && { overrides: opts.overrides }),
+  };
+}
+
+/**
+ * The first problem with the arguments of {@link AgentRunner.start}, as one line, or null: the run
+ * input (contract/run-input.ts), the agent's name, the workflow id and the options themselves.
+ */
+export function startProblem(agent: unknown, prompt: unknown, opts: unknown = {}): string | null {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
+    return `start options must be an object { ${START_OPTIONS.join('?, ')}? }`;
+  for (const k of Object.keys(opts)) {
+    if (START_OPTIONS.includes(k)) continue;
+    const override = (OVERRIDE_KEYS as readonly string[]).includes(k) ? ` (${k} is an override: { overrides: { ${k} } })` : '';
+    return `unknown start option "${k}": use ${START_OPTIONS.join(', ')}${override}`;
+  }
+  const o = opts as StartOptions;
+  return (
+    runInputProblem(runInput(agent as string, prompt, o)) ??
+    agentNameProblem(agent) ??
+    (o.workflowId !== undefined ? workflowIdProblem(o.workflowId) : null) ??
+    (o.rerun !== undefined && typeof o.rerun !== 'boolean' ? `rerun must be true or false, got ${JSON.stringify(o.rerun)}` : null)
+  );
+}
+
+/** The server's own words behind a client error (the gRPC status details at the end of the `cause` chain). */
+export function serverCause(e: unknown): string {
+  const chain: { message?: string; details?: string }[] = [];
+  for (let c = e as { message?: string; details?: string; cause?: unknown } | undefined; c && chain.length < 10; c = c.cause as typeof c)
+    chain.push(c);
+  const deepest = chain.at(-1);
+  return (deepest?.details || deepest?.message || String(e)).split('\n')[0]!;
+}
 
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
@@ -75,6 +179,8 @@ export class RunHandle {
     private readonly settings: RunnerSettings,
     /** The Temporal client in use. */
     readonly client: Client,
+    /** Whether `start` found this run already running with the same request and attached to it, rather than starting it. */
+    readonly attached = false,
   ) {}
 
   /** The run's workflow id. */
@@ -182,20 +288,22 @@ export class AgentRunner {
 
   /** Start a run of `agent` on a prompt (or an initial conversation). Bad input throws before anything starts. */
   async start(agent: string, prompt: string | { messages: MessageParam[] }, opts: StartOptions = {}): Promise<RunHandle> {
-    const input: RunInput = {
-      agent,
-      ...(typeof prompt === 'string' ? { prompt } : { messages: prompt.messages }),
-      ...(opts.overrides && { overrides: opts.overrides }),
-    };
-    const problem = runInputProblem(input);
+    const problem = startProblem(agent, prompt, opts);
     if (problem) throw new RunnerError(problem);
+    const input = runInput(agent, prompt, opts);
     const workflowId = opts.workflowId ?? `${agent}-${randomUUID().slice(0, 8)}`;
     const firstLine = (typeof prompt === 'string' ? prompt : JSON.stringify(prompt.messages[0]?.content ?? '')).split('\n')[0] ?? '';
+    const requestId = randomUUID();
+    let handle;
     try {
-      const handle = await this.client.workflow.start(AGENT_WORKFLOW_TYPE, {
+      handle = await this.client.workflow.start(AGENT_WORKFLOW_TYPE, {
         taskQueue: this.settings.taskQueue,
         workflowId,
         args: [input],
+        // Idempotent by id: a live run is attached to (checked below to be the same request), an ended one is not run again unless asked.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: opts.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        ...(opts.workflowId !== undefined && { memo: { [START_REQUEST_MEMO]: requestId } }),
         staticSummary: `${agent}: ${firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine}`,
         typedSearchAttributes: [
           { key: AgentName, value: agent },
@@ -204,19 +312,82 @@ export class AgentRunner {
           { key: AgentTokens, value: 0 },
         ],
       });
-      return new RunHandle(handle, this.settings, this.client);
     } catch (e) {
-      if (e instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new RunnerError(`a run with workflow id "${workflowId}" is already running: pick another --id`);
-      }
-      if (/search attribute .* is not defined|no mapping defined for search attribute/i.test((e as Error).message)) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) throw await this.alreadyRan(workflowId);
+      // The SDK says "Failed to start Workflow"; the server's reason is in the cause.
+      const cause = serverCause(e);
+      if (/search attribute .* is not defined|no mapping defined for search attribute/i.test(cause)) {
         throw new RunnerError(
           `the search attributes AgentName, AgentStatus, AgentTurns, AgentTokens are not registered on namespace "${this.settings.namespace}": ` +
             'use `npm run server`, or register them with `temporal operator search-attribute create` (see README)',
         );
       }
+      throw new RunnerError(`cannot start the run: ${cause}`, { cause: e });
+    }
+    // A random id cannot have been running already; a given one may have been.
+    const attached = opts.workflowId !== undefined && (await this.attachedTo(workflowId, handle.firstExecutionRunId, input, requestId));
+    return new RunHandle(handle, this.settings, this.client, attached);
+  }
+
+  /**
+   * Whether the execution `start` returned is one this request attached to rather than started
+   * (its memo carries another request's id). Attaching is only for the same request: the live
+   * run's input, from the first event of the first execution of its chain (decoded with this
+   * client's data converter), must match; otherwise this throws and nothing is changed.
+   */
+  private async attachedTo(workflowId: string, runId: string, input: RunInput, requestId: string): Promise<boolean> {
+    const converter = this.client.options.loadedDataConverter;
+    const started = await this.startedEvent(workflowId, runId);
+    const memo = started?.memo?.fields?.[START_REQUEST_MEMO];
+    if (memo && (await decodePayloads(converter, { payloads: [memo] }))[0] === requestId) return false;
+    const firstRunId = started?.firstExecutionRunId;
+    const origin = firstRunId && firstRunId !== runId ? await this.startedEvent(workflowId, firstRunId) : started;
+    if (!origin) {
+      throw new RunnerError(
+        `a run is running with workflow id "${workflowId}" whose request can no longer be read (its first execution's history is gone): pick another id`,
+      );
+    }
+    const [theirs] = origin.workflowType?.name === AGENT_WORKFLOW_TYPE ? await decodePayloads(converter, origin.input) : [undefined];
+    const difference = requestDifference(theirs, input);
+    if (difference) {
+      throw new RunnerError(
+        `a different run is running with workflow id "${workflowId}" (${difference}): pick another id, or give the same agent, prompt and overrides to attach to it`,
+      );
+    }
+    return true;
+  }
+
+  /** The started event of one execution, or undefined when its history is gone. */
+  private async startedEvent(workflowId: string, runId: string) {
+    try {
+      const res = await this.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.client.options.namespace,
+        execution: { workflowId, runId },
+        maximumPageSize: 1,
+      });
+      return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
+    } catch (e) {
+      if ((e as { code?: number }).code === 5 /* NOT_FOUND */) return undefined;
       throw e;
     }
+  }
+
+  /** The error for a start refused because a run with this id already ran: its status, and what to do. */
+  private async alreadyRan(workflowId: string): Promise<RunnerError> {
+    let status = 'ended';
+    try {
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      // A cancelled run is a *completed* workflow in Temporal's terms: the run's own status says which.
+      status =
+        d.status.name === 'COMPLETED'
+          ? (d.typedSearchAttributes.get(AgentStatus) ?? 'completed')
+          : d.status.name.toLowerCase().replace('_', ' ');
+    } catch {
+      // The status is a courtesy; the refusal stands without it.
+    }
+    return new RunnerError(
+      `run "${workflowId}" already ran (${status}): get its result with \`agent-runner result ${workflowId}\`, or start it again with --rerun`,
+    );
   }
 
   /** A handle on an existing run (checked to exist). */

@@ -9,7 +9,7 @@
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { triageAgent } from '../agents/triage/agent.js';
-import { summaryLines, transcriptLines } from '../client/format.js';
+import { clip, labelled, summaryLines, transcriptLines } from '../client/format.js';
 import { AgentRunner } from '../client/runner.js';
 import { runnerSettings } from '../connection/settings.js';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
@@ -67,13 +67,14 @@ async function demo(): Promise<number> {
     const runner = await AgentRunner.connect({ settings: { ...settings, taskQueue } });
     cleanup.push(() => runner.close());
 
-    console.log(`\nuser: ${PROMPT}\n`);
+    // The prompt and the answer are untrusted text: printed without terminal escapes, continuation lines marked.
+    console.log(['', ...labelled('user: ', PROMPT), ''].join('\n'));
     const run = await runner.start('triage', PROMPT);
     console.log(`workflow ${run.workflowId} started`);
     const result = await worker.runUntil(run.result());
 
     for (const line of transcriptLines(result.messages).slice(1)) console.log(line);
-    console.log(`\nFinal answer: ${result.finalText}\n`);
+    console.log(['', ...labelled('Final answer: ', result.finalText), ''].join('\n'));
     for (const line of summaryLines(result, run.url)) console.log(line);
     if (server)
       console.log('(the embedded server stops now; `npm run server` serves the same state, so the link works again while it runs)');
@@ -92,7 +93,7 @@ function splitAddress(address: string): [string, number] {
 demo().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(`error: ${(e as Error).message.split('\n')[0]}`);
+    console.error(`error: ${clip((e as Error).message.split('\n')[0], 1000)}`);
     process.exit(1);
   },
 );

@@ -28,6 +28,11 @@ export interface DevServerOptions {
    * benchmark uses as its baseline.
    */
   tuned?: boolean;
+  /**
+   * Register the project's search attributes (default true). `false` gives a namespace without
+   * them, like a cluster nobody has set up yet (the tests check what `start` says there).
+   */
+  searchAttributes?: boolean;
   /** Where to send the server's own log lines (default: kept in memory, shown if it fails). */
   onLog?: (line: string) => void;
   log?: (line: string) => void;
@@ -91,7 +96,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${searchAttributeCliType(key.type)}`);
+  if (opts.searchAttributes !== false)
+    for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${searchAttributeCliType(key.type)}`);
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   if (opts.tuned !== false) args.push(...DEV_SERVER_TUNING);
   args.push(...(opts.extraArgs ?? []));

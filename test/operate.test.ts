@@ -8,8 +8,11 @@ import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/sea
 import { stateQuery } from '../contract/workflow.js';
 import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { REASON_WIDTH } from '../client/format.js';
+import { RunnerError } from '../client/runner.js';
 import { toolAborts, toolCalls } from './support/agents.js';
-import { cliEnv, runCli, spawnCli } from './support/cli.js';
+import { cliEnv, expectTerminalSafe, runCli, spawnCli } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -103,6 +106,43 @@ describe('cancel', () => {
     expect(c.code).toBe(1);
     expect(c.stderr).toBe(`error: run "${r.workflowId}" has already ended (completed): nothing to cancel\n`);
     expect((await h.history(r.workflowId)).events?.length).toBe(before);
+  });
+});
+
+describe('a huge cancel reason', () => {
+  it('show, watch and result print it once per line, clipped to a sane width', async () => {
+    h.fake.script(slowAnswer(20));
+    const run = await h.runner.start('toolbox', 'long', { workflowId: `huge-reason-${Date.now()}` });
+    await until('the model call', () => h.fake.requests.length === 1);
+    const huge = 'the customer hung up; '.repeat(48_000); // 1 MB
+    await h.runner.cancel(run.workflowId, huge);
+    expect((await run.result()).error).toBe(huge.trim()); // the result keeps it whole
+    for (const command of ['show', 'watch', 'result']) {
+      const r = await cli(command, run.workflowId);
+      expect(r.code, command).toBe(1);
+      const lines = `${r.stdout}${r.stderr}`.split('\n');
+      expect(lines.filter((l) => l.includes('the customer hung up')).length, command).toBeGreaterThan(0);
+      for (const l of lines) expect(l.length, `${command}: ${l.slice(0, 80)}…`).toBeLessThanOrEqual(REASON_WIDTH + 40);
+      expect(r.stdout.length + r.stderr.length, command).toBeLessThan(8_000);
+    }
+  });
+});
+
+describe('a hostile cancel reason', () => {
+  it('cancel and show print it without terminal escapes, on its own line', async () => {
+    h.fake.script(slowAnswer(20));
+    const run = await h.runner.start('toolbox', 'long', { workflowId: `hostile-reason-${Date.now()}` });
+    await until('the model call', () => h.fake.requests.length === 1);
+    const c = await cli('cancel', run.workflowId, '--reason', 'stop\x1b]0;pwned\x07\x1b[2J\nstatus: completed · fake');
+    expect(c.code).toBe(0);
+    expectTerminalSafe(c.stdout);
+    expect(c.stdout).toBe(`cancel sent to ${run.workflowId} (reason: stop status: completed · fake)\n`);
+    await run.result();
+    const s = await cli('show', run.workflowId);
+    expect(s.code).toBe(1);
+    expectTerminalSafe(s.stdout + s.stderr);
+    expect(s.stdout).toContain('cancel requested: stop status: completed · fake\n');
+    expect(s.stdout.split('\n').filter((l) => l.startsWith('status: '))).toEqual([expect.stringMatching(/^status: cancelled · /)]);
   });
 });
 
@@ -211,18 +251,52 @@ describe('an unknown agent', () => {
 
 describe('bad input: one line, non-zero exit, nothing started or changed', () => {
   it.each([
-    [['start', 'triage', ''], 'error: prompt is empty: say what the agent should do'],
-    [['watch', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['show', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['cancel', 'no-such-run'], 'error: no run with workflow id "no-such-run"'],
-    [['list', '--status', 'sleeping'], 'error: --status must be one of running, completed, failed, cancelled'],
-    [['list', '--limit', 'ten'], 'error: --limit must be a positive integer'],
-  ])('%j', async (args, message) => {
+    [['start', 'triage', ''], 2, 'error: prompt is empty: say what the agent should do'],
+    [['watch', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['show', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['cancel', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
+    [['list', '--status', 'sleeping'], 2, 'error: --status must be one of running, completed, failed, cancelled'],
+    [['list', '--limit', 'ten'], 2, 'error: --limit must be a positive integer'],
+    [['list', '--agent', 'tri age'], 2, 'error: invalid agent name "tri age"'],
+  ])('%j', async (args, code, message) => {
     const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
     const r = await cli(...args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
     expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+  });
+});
+
+describe('the library: bad input throws a RunnerError before anything starts', () => {
+  it.each([
+    ['max_tokens: -1', 'toolbox', 'hi', { overrides: { max_tokens: -1 } }, 'override max_tokens must be a positive integer, got -1'],
+    ['maxTurns: 0', 'toolbox', 'hi', { overrides: { maxTurns: 0 } }, 'override maxTurns must be a positive integer, got 0'],
+    ['maxTurns: 1.5', 'toolbox', 'hi', { overrides: { maxTurns: 1.5 } }, 'override maxTurns must be a positive integer, got 1.5'],
+    ['an unknown override', 'toolbox', 'hi', { overrides: { temperature: 0.2 } }, 'unknown override "temperature": use model, max_tokens'],
+    ['overrides: null', 'toolbox', 'hi', { overrides: null }, 'overrides must be an object'],
+    ['a prompt that is a number', 'toolbox', 42, {}, 'prompt must be a string, got number'],
+    ['a prompt that is null', 'toolbox', null, {}, 'prompt must be a string, got null'],
+    ['a prompt that is an array', 'toolbox', ['hi'], {}, 'prompt must be a string, got an array'],
+    ['an override given as a start option', 'toolbox', 'hi', { maxTurns: 3 }, 'unknown start option "maxTurns": use workflowId, overrides'],
+    ['a misspelt start option', 'toolbox', 'hi', { workflowID: 'x' }, 'unknown start option "workflowID"'],
+    ['an agent name no worker can serve', 'tri\nage', 'hi', {}, 'invalid agent name "tri\\nage"'],
+    ['rerun that is not a boolean', 'toolbox', 'hi', { rerun: 'yes' }, 'rerun must be true or false, got "yes"'],
+  ])('%s', async (_what, agent, prompt, opts, message) => {
+    const workflowId = `bad-lib-${Date.now()}`;
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    const err = await h.runner.start(agent, prompt as never, { workflowId, ...opts } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunnerError);
+    expect((err as Error).message).toContain(message);
+    await expect(h.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
+  it('start options that are not an object', async () => {
+    const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
+    await expect(h.runner.start('toolbox', 'hi', 'fast' as never)).rejects.toThrow(/^start options must be an object/);
+    expect((await h.client.workflow.count(`WorkflowType = 'agentRun'`)).count).toBe(before.count);
+    expect(h.fake.requests).toHaveLength(0);
   });
 });

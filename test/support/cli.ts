@@ -1,7 +1,7 @@
 /** Running the `agent-runner` command as a child process, configured only by the environment. */
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 
 /** The package's `bin`. */
 export const BIN = fileURLToPath(new URL('../../client/bin.mjs', import.meta.url));
@@ -27,10 +27,19 @@ export function cliEnv(h: { address: string; taskQueue: string }): NodeJS.Proces
 
 /** Run `agent-runner …` to completion. */
 export function runCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return runCliWith(env, {}, ...args);
+}
+
+/** Run `agent-runner …` to completion, with this on its stdin (closed after it). */
+export function runCliWith(env: NodeJS.ProcessEnv, opts: { stdin?: string }, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
+    if (opts.stdin !== undefined) {
+      child.stdin?.on('error', () => undefined); // the command may stop reading early (EPIPE)
+      child.stdin?.end(opts.stdin);
+    }
   });
 }
 
@@ -47,4 +56,16 @@ export function spawnCli(env: NodeJS.ProcessEnv, ...args: string[]): { lines: st
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliRun>((resolve) => child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
   return { lines, done };
+}
+
+/** Characters a terminal acts on: C0 controls except newline and tab, DEL, and C1 controls. */
+export const TERMINAL_CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+/** Human output must carry none of {@link TERMINAL_CONTROLS}. */
+export function expectTerminalSafe(output: string): void {
+  const at = output.search(TERMINAL_CONTROLS);
+  expect(
+    at,
+    `control character U+${output.codePointAt(at)?.toString(16).padStart(4, '0')} at ${at}: ${JSON.stringify(output.slice(Math.max(0, at - 40), at + 40))}`,
+  ).toBe(-1);
 }

@@ -116,7 +116,10 @@ describe('a huge cancel reason', () => {
     await until('the model call', () => h.fake.requests.length === 1);
     const huge = 'the customer hung up; '.repeat(48_000); // 1 MB
     await h.runner.cancel(run.workflowId, huge);
-    expect((await run.result()).error).toBe(huge.trim()); // the result keeps it whole
+    // The run keeps the first 2,000 characters (a reason comes from outside), the display less.
+    const error = (await run.result()).error ?? '';
+    expect(error).toHaveLength(2000);
+    expect(huge.startsWith(error.slice(0, -1))).toBe(true);
     for (const command of ['show', 'watch', 'result']) {
       const r = await cli(command, run.workflowId);
       expect(r.code, command).toBe(1);

@@ -26,17 +26,29 @@ beforeAll(() => {
 afterAll(async () => {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   try {
+    // Raw calls: nothing here decodes a payload, so runs written with any codec are checked alike.
     const client = new Client({ connection });
     const stuck: string[] = [];
-    for await (const w of client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) {
-      if (w.workflowId.startsWith(STUCK_ON_PURPOSE)) continue;
-      const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
-      for (const e of history.events ?? []) {
-        const failed = e.workflowTaskFailedEventAttributes as temporal.api.history.v1.IWorkflowTaskFailedEventAttributes | null | undefined;
-        if (failed && failed.cause !== UNHANDLED_COMMAND)
-          stuck.push(`${w.workflowId}: ${failed.failure?.message ?? 'workflow task failed'}`);
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await connection.workflowService.listWorkflowExecutions({
+        namespace: 'default',
+        query: `StartTime >= "${since.toISOString()}"`,
+        ...(nextPageToken && { nextPageToken }),
+      });
+      for (const w of page.executions ?? []) {
+        const workflowId = w.execution?.workflowId ?? '';
+        if (workflowId.startsWith(STUCK_ON_PURPOSE)) continue;
+        const history = await client.workflow.getHandle(workflowId, w.execution?.runId ?? undefined).fetchHistory();
+        for (const e of history.events ?? []) {
+          const failed = e.workflowTaskFailedEventAttributes as
+            temporal.api.history.v1.IWorkflowTaskFailedEventAttributes | null | undefined;
+          if (failed && failed.cause !== UNHANDLED_COMMAND)
+            stuck.push(`${workflowId}: ${failed.failure?.message ?? 'workflow task failed'}`);
+        }
       }
-    }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
     expect(stuck, 'runs with a failed workflow task').toEqual([]);
   } finally {
     await connection.close();

@@ -6,7 +6,8 @@
  *
  * Test files run one at a time, so the runs a file started are those started since it began.
  * A test that makes a run fail its workflow tasks on purpose (a codec mismatch) gives it an id
- * starting with {@link STUCK_ON_PURPOSE} and terminates it.
+ * starting with {@link STUCK_ON_PURPOSE} and terminates it. Files with a server of their own (the
+ * cluster) call {@link stuckRuns} themselves before stopping it.
  */
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -18,21 +19,17 @@ export const STUCK_ON_PURPOSE = 'stuck-on-purpose-';
 /** A signal or update that arrives while a task completes: the server asks for a new task. Not a failure of ours. */
 const UNHANDLED_COMMAND = 1;
 
-let since: Date;
-beforeAll(() => {
-  since = new Date(Date.now() - 1000);
-});
-
-afterAll(async () => {
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+/** `<workflowId>: <failure>` for every failed workflow task of the runs started since `since`. */
+export async function stuckRuns(address: string, since: Date, namespace = 'default'): Promise<string[]> {
+  const connection = await Connection.connect({ address });
   try {
     // Raw calls: nothing here decodes a payload, so runs written with any codec are checked alike.
-    const client = new Client({ connection });
+    const client = new Client({ connection, namespace });
     const stuck: string[] = [];
     let nextPageToken: Uint8Array | undefined;
     do {
       const page = await connection.workflowService.listWorkflowExecutions({
-        namespace: 'default',
+        namespace,
         query: `StartTime >= "${since.toISOString()}"`,
         ...(nextPageToken && { nextPageToken }),
       });
@@ -49,8 +46,19 @@ afterAll(async () => {
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
-    expect(stuck, 'runs with a failed workflow task').toEqual([]);
+    return stuck;
   } finally {
     await connection.close();
   }
+}
+
+let since: Date;
+beforeAll(() => {
+  since = new Date(Date.now() - 1000);
+});
+
+afterAll(async () => {
+  const address = inject('temporalAddress');
+  if (!address) return; // a project without the shared dev server (the cluster's files check their own)
+  expect(await stuckRuns(address, since), 'runs with a failed workflow task').toEqual([]);
 });

@@ -17,12 +17,16 @@ import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 // @temporalio/proto is CommonJS whose named exports Node cannot detect: default import only.
 import proto from '@temporalio/proto';
+import { GzipCodec, PayloadTooLargeError } from './codecs.js';
 
 const ExternalPayloadDetails = proto.temporal.api.common.v1.Payload.ExternalPayloadDetails;
 
 /** Origins of a local `temporal server start-dev` UI. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Temporal stores payloads of at most 2 MB: twice that, decoded, is generous. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_DECODED_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link startCodecServer}. */
 export interface CodecServerOptions {
@@ -38,6 +42,10 @@ export interface CodecServerOptions {
   authToken?: string;
   /** Largest accepted request body; default 16 MiB. */
   maxBodyBytes?: number;
+  /** Most bytes one payload may decode to (checked while inflating: a gzip bomb stops there); default 4 MiB. */
+  maxPayloadBytes?: number;
+  /** Most bytes all payloads of one `/decode` request may decode to together; default 16 MiB. */
+  maxDecodedBytes?: number;
 }
 
 /** A running codec server. */
@@ -123,6 +131,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Bytes a decoded payload holds: its data and metadata. */
+function payloadBytes(p: Payload): number {
+  let n = p.data?.length ?? 0;
+  for (const [k, v] of Object.entries(p.metadata ?? {})) n += k.length + v.length;
+  return n;
+}
+
 function oneLine(message: string): string {
   return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || 'error';
 }
@@ -158,7 +173,42 @@ function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders,
 export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
   const allowed = new Set((opts.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS).map((o) => o.replace(/\/+$/, '')));
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
   const decoders = [...opts.codecs].reverse();
+
+  /**
+   * Decode one payload at a time, so no payload may inflate beyond the per-payload cap or what is
+   * left of the per-request one: memory stays bounded whatever the request holds.
+   */
+  async function decodeAll(payloads: Payload[]): Promise<Payload[]> {
+    const out: Payload[] = [];
+    let total = 0;
+    for (const [i, payload] of payloads.entries()) {
+      const left = maxDecoded - total;
+      const limit = Math.min(maxPayload, left);
+      const tooLarge = () =>
+        limit < maxPayload
+          ? new HttpError(
+              413,
+              `payloads[${i}] would bring the decoded total above ${maxDecoded} bytes, the codec server's limit per request: decode fewer payloads at a time`,
+            )
+          : new HttpError(413, `payloads[${i}] decodes to more than ${maxPayload} bytes, the codec server's limit per payload`);
+      let one = [payload];
+      try {
+        for (const codec of decoders) one = await (codec instanceof GzipCodec ? codec.limitedTo(limit) : codec).decode(one);
+      } catch (err) {
+        if (err instanceof PayloadTooLargeError) throw tooLarge();
+        throw err;
+      }
+      const size = one.reduce((n, p) => n + payloadBytes(p), 0);
+      // Codecs other than gzip do not inflate, but check what came out all the same.
+      if (size > limit) throw tooLarge();
+      total += size;
+      out.push(...one);
+    }
+    return out;
+  }
 
   /** CORS headers of every reply; without them the browser hides even an error from the UI. */
   function corsHeaders(req: IncomingMessage): OutgoingHttpHeaders {
@@ -206,8 +256,10 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     }
     let payloads = payloadsFromJson(body);
     try {
-      for (const codec of op === 'decode' ? decoders : opts.codecs) payloads = await codec[op](payloads);
+      if (op === 'decode') payloads = await decodeAll(payloads);
+      else for (const codec of opts.codecs) payloads = await codec.encode(payloads);
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       // Unknown key id, tampered ciphertext, corrupt gzip: the codec's message says which.
       throw new HttpError(400, err instanceof Error ? err.message : String(err));
     }

@@ -155,6 +155,14 @@ export interface GzipCodecOptions {
   maxDecodedBytes?: number;
 }
 
+/** A payload inflates beyond the limit it was decoded with; thrown before more than `limit` bytes exist. */
+export class PayloadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`binary/gzip payload decodes to more than ${limit} bytes`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
 /**
  * Gzip over the serialized Payload, metadata `encoding: binary/gzip`.
  *
@@ -167,6 +175,11 @@ export class GzipCodec implements PayloadCodec {
   constructor(opts: GzipCodecOptions = {}) {
     this.minBytes = opts.minBytes ?? 256;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** The same codec with a smaller inflate limit (the codec server's caps). */
+  limitedTo(maxDecodedBytes: number): GzipCodec {
+    return new GzipCodec({ minBytes: this.minBytes, maxDecodedBytes: Math.min(maxDecodedBytes, this.maxDecodedBytes) });
   }
 
   /** Compresses payloads of at least `minBytes` when that makes them smaller. */
@@ -190,8 +203,10 @@ export class GzipCodec implements PayloadCodec {
         if (encodingOf(p) !== GZIP_ENCODING) return p;
         let raw: Buffer;
         try {
+          // zlib stops inflating at the limit: a bomb never allocates more than this.
           raw = await gunzipAsync(p.data ?? new Uint8Array(0), { maxOutputLength: this.maxDecodedBytes });
         } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new PayloadTooLargeError(this.maxDecodedBytes);
           throw new Error(`cannot decompress binary/gzip payload: ${err instanceof Error ? err.message : String(err)}`);
         }
         return deserialize(raw);

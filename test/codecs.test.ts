@@ -3,6 +3,7 @@
  * environment settings, real HTTP calls shaped like the Web UI's, and one real dev-server history.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, str, u8, type Payload, type PayloadCodec } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex, encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
@@ -16,6 +17,7 @@ import {
   EncryptionCodec,
   GzipCodec,
   payloadCodecs,
+  PayloadTooLargeError,
 } from '../connection/codecs.js';
 
 const key = (n: number) => Buffer.alloc(32, n);
@@ -82,6 +84,19 @@ describe('GzipCodec', () => {
     expect(encoding((await new GzipCodec({ minBytes: 1000 }).encode([medium]))[0])).toBe('json/plain');
     expect(encoding((await new GzipCodec().encode([medium]))[0])).toBe('binary/gzip');
     expect(await new GzipCodec().decode([small])).toEqual([small]);
+  });
+});
+
+describe('GzipCodec limits', () => {
+  it('stops inflating at maxDecodedBytes with PayloadTooLargeError; limitedTo() only lowers the limit', async () => {
+    const [zipped] = await new GzipCodec().encode([defaultPayloadConverter.toPayload('q'.repeat(100_000))]);
+    const err = await new GzipCodec({ maxDecodedBytes: 50_000 }).decode([zipped!]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    expect((err as PayloadTooLargeError).message).toBe('binary/gzip payload decodes to more than 50000 bytes');
+    await expect(new GzipCodec().limitedTo(50_000).decode([zipped!])).rejects.toThrow(PayloadTooLargeError);
+    await expect(new GzipCodec({ maxDecodedBytes: 50_000 }).limitedTo(1e9).decode([zipped!])).rejects.toThrow('more than 50000 bytes');
+    const [back] = await new GzipCodec().limitedTo(200_000).decode([zipped!]);
+    expect(defaultPayloadConverter.fromPayload(back!)).toBe('q'.repeat(100_000));
   });
 });
 
@@ -326,6 +341,55 @@ describe('codec server', () => {
     expect(get.headers.get('allow')).toBe('POST, OPTIONS');
     await expectError(get, 405, /GET is not allowed/);
     expect((await post('/decode', { payloads: [] })).status).toBe(200);
+  });
+
+  it('caps decoded bytes per payload: a gzip bomb is refused with 413 in one line, and the server keeps serving', async () => {
+    // 64 MiB of zeros gzip to ~64 KB; the adversarial tester's 272 KB request decoded to 280 MB.
+    const raw = Buffer.concat([Buffer.from([0x12, 0x80, 0x80, 0x80, 0x20]), Buffer.alloc(64 * 1024 * 1024)]); // Payload{data: 64 MiB}
+    const bomb = { metadata: { encoding: b64(u8('binary/gzip')) }, data: gzipSync(raw).toString('base64') };
+    expect(bomb.data.length).toBeLessThan(100_000);
+    const res = await post('/decode', { payloads: [{ ...bomb }] }, { origin: UI });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('access-control-allow-origin')).toBe(UI); // so the UI can show why
+    const { error } = (await res.json()) as { error: string };
+    expect(error).toBe("payloads[0] decodes to more than 4194304 bytes, the codec server's limit per payload");
+    const ok = await post('/decode', { payloads: [toJson(await encodeOne(codecs, 'still here'))] });
+    expect(ok.status).toBe(200);
+  });
+
+  it('caps decoded bytes per request (16 MiB across payloads), counted while decoding', async () => {
+    // Each payload decodes to 3.5 MiB, under the per-payload cap; five of them are 17.5 MiB.
+    const [zipped] = await new GzipCodec().encode([defaultPayloadConverter.toPayload('z'.repeat(3.5 * 1024 * 1024))]);
+    const one = toJson(zipped!);
+    const three = await post('/decode', { payloads: [one, one, one] });
+    expect(three.status).toBe(200);
+    expect(((await three.json()) as { payloads: unknown[] }).payloads).toHaveLength(3);
+    const five = await post('/decode', { payloads: [one, one, one, one, one] });
+    expect(five.status).toBe(413);
+    expect(((await five.json()) as { error: string }).error).toBe(
+      "payloads[4] would bring the decoded total above 16777216 bytes, the codec server's limit per request: decode fewer payloads at a time",
+    );
+  });
+
+  it('takes its caps as options and applies them to a composed gzip + encryption chain', async () => {
+    const capped = await startCodecServer({ codecs, port: 0, maxPayloadBytes: 10_000, maxDecodedBytes: 25_000 });
+    try {
+      const call = async (values: string[]) =>
+        fetch(`${capped.url}/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ payloads: await Promise.all(values.map(async (v) => toJson(await encodeOne(codecs, v)))) }),
+        });
+      expect((await call(['a'.repeat(9_000), 'b'.repeat(9_000)])).status).toBe(200);
+      const big = await call(['a'.repeat(20_000)]);
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: string }).error).toMatch(/^payloads\[0\] decodes to more than 10000 bytes/);
+      const many = await call(['a'.repeat(9_000), 'b'.repeat(9_000), 'c'.repeat(9_000)]);
+      expect(many.status).toBe(413);
+      expect(((await many.json()) as { error: string }).error).toMatch(/^payloads\[2\] would bring the decoded total above 25000 bytes/);
+    } finally {
+      await capped.close();
+    }
   });
 
   it('refuses a body over the size limit with 413', async () => {

@@ -240,6 +240,12 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
       return;
     }
     if (req.method !== 'POST') throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}; use POST`);
+    // A web page may POST text/plain (or a form) to any address with no CORS preflight; only
+    // application/json, which the UI and the temporal CLI send, forces one.
+    const type = req.headers['content-type'];
+    if (type?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+      throw new HttpError(415, `POST needs Content-Type: application/json (got ${type ? JSON.stringify(type) : 'none'})`);
+    }
     if (opts.authToken !== undefined) {
       const auth = req.headers.authorization ?? '';
       if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice('Bearer '.length).trim(), opts.authToken)) {

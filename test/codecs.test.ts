@@ -253,6 +253,7 @@ const fromJson = (j: JsonPayload): Payload => ({
   data: new Uint8Array(Buffer.from(j.data, 'base64')),
 });
 const UI = 'http://localhost:8233';
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('codec server', () => {
   const codecs = [new GzipCodec(), encryption()];
@@ -392,10 +393,37 @@ describe('codec server', () => {
     }
   });
 
+  it('requires Content-Type: application/json on POST (415): a cross-origin text/plain POST from any web page decodes nothing', async () => {
+    // What the Web UI (data-encoder.ts) and the temporal CLI (the Go SDK's remote codec) send.
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON']) {
+      expect((await post('/decode', { payloads: [] }, { 'content-type': type })).status).toBe(200);
+    }
+    // "Simple" requests a page may send cross-origin with no CORS preflight, and a body with no type.
+    const body = JSON.stringify({ payloads: [toJson(await encodeOne(codecs, 'text only the UI may read'))] });
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await fetch(`${server.url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: 'https://evil.example' },
+        body,
+      });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { error: string }).error).toBe(
+        `POST needs Content-Type: application/json (got ${JSON.stringify(type)})`,
+      );
+    }
+    const untyped = await fetch(`${server.url}/decode`, { method: 'POST', body: new TextEncoder().encode(body) });
+    expect(untyped.status).toBe(415);
+    expect(((await untyped.json()) as { error: string }).error).toBe('POST needs Content-Type: application/json (got none)');
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const small = await startCodecServer({ codecs, port: 0, maxBodyBytes: 1024 });
     try {
-      const res = await fetch(`${small.url}/decode`, { method: 'POST', body: JSON.stringify({ payloads: [{ data: 'A'.repeat(4000) }] }) });
+      const res = await fetch(`${small.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ payloads: [{ data: 'A'.repeat(4000) }] }),
+      });
       expect(res.status).toBe(413);
       // A chunked body has no content-length up front: counted as it streams in.
       const chunks = new ReadableStream<Uint8Array>({
@@ -404,10 +432,15 @@ describe('codec server', () => {
           c.close();
         },
       });
-      const streamed = await fetch(`${small.url}/decode`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+      const streamed = await fetch(`${small.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: chunks,
+        duplex: 'half',
+      } as RequestInit);
       expect(streamed.status).toBe(413);
       expect(((await streamed.json()) as { error: string }).error).toBe('body is larger than 1024 bytes');
-      expect((await fetch(`${small.url}/decode`, { method: 'POST', body: '{"payloads":[]}' })).status).toBe(200);
+      expect((await fetch(`${small.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' })).status).toBe(200);
     } finally {
       await small.close();
     }
@@ -417,7 +450,7 @@ describe('codec server', () => {
     const secured = await startCodecServer({ codecs, port: 0, authToken: 's3cret', allowedOrigins: ['https://ui.example/'] });
     try {
       const call = (headers: Record<string, string>) =>
-        fetch(`${secured.url}/decode`, { method: 'POST', headers, body: JSON.stringify({ payloads: [] }) });
+        fetch(`${secured.url}/decode`, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify({ payloads: [] }) });
       const denied = await call({ origin: 'https://ui.example' });
       expect(denied.status).toBe(401);
       expect(denied.headers.get('access-control-allow-origin')).toBe('https://ui.example');
@@ -437,10 +470,10 @@ describe('codec server', () => {
   it('frees the port on close()', async () => {
     const first = await startCodecServer({ codecs, port: 0 });
     await post('/decode', { payloads: [] }); // keep-alive connections must not hold close() up
-    await fetch(`${first.url}/decode`, { method: 'POST', body: '{"payloads":[]}' });
+    await fetch(`${first.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' });
     const port = Number(new URL(first.url).port);
     await first.close();
-    await expect(fetch(`${first.url}/decode`, { method: 'POST', body: '{"payloads":[]}' })).rejects.toThrow();
+    await expect(fetch(`${first.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' })).rejects.toThrow();
     const again = await startCodecServer({ codecs, port });
     expect(again.url).toBe(`http://127.0.0.1:${port}`);
     await again.close();

@@ -131,6 +131,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
 /** Bytes a decoded payload holds: its data and metadata. */
 function payloadBytes(p: Payload): number {
   let n = p.data?.length ?? 0;
@@ -222,8 +228,22 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     return headers;
   }
 
+  /**
+   * `Host` values accepted, once the port is known; undefined = any. A page whose own name was
+   * re-pointed at 127.0.0.1 (DNS rebinding) is same-origin to itself, so CORS does not stop it;
+   * its requests still carry its name in `Host`.
+   */
+  let allowedHosts: ReadonlySet<string> | undefined;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = corsHeaders(req);
+    if (allowedHosts && !allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+      const [first] = allowedHosts;
+      throw new HttpError(
+        403,
+        `Host ${JSON.stringify(req.headers.host ?? '')} is not this codec server: call it as http://${first} (or 127.0.0.1, [::1])`,
+      );
+    }
     const path = (req.url ?? '/').split('?')[0];
     const op = path === '/decode' ? 'decode' : path === '/encode' ? 'encode' : undefined;
     if (!op) throw new HttpError(404, `no such endpoint: ${path}; use POST /decode or /encode`);
@@ -299,6 +319,11 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     });
   });
   const { port } = server.address() as AddressInfo;
+  // Loopback servers, and any server without a token, answer only to their loopback names.
+  if (isLoopbackHost(host) || opts.authToken === undefined) {
+    const names = ['localhost', '127.0.0.1', '[::1]'];
+    allowedHosts = new Set([...names.map((n) => `${n}:${port}`), ...(port === 80 ? names : [])]);
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,

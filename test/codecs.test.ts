@@ -3,6 +3,7 @@
  * environment settings, real HTTP calls shaped like the Web UI's, and one real dev-server history.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, str, u8, type Payload, type PayloadCodec } from '@temporalio/common';
@@ -255,6 +256,24 @@ const fromJson = (j: JsonPayload): Payload => ({
 const UI = 'http://localhost:8233';
 const JSON_TYPE = { 'content-type': 'application/json' };
 
+/** A request with any Host header (fetch will not send one of its own choosing). */
+function withHost(url: string, host: string, method: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = httpRequest(
+      { hostname, port, method, path: '/decode', headers: { host, 'content-type': 'application/json', origin: UI }, setHost: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'POST' ? body : undefined);
+  });
+}
+
 describe('codec server', () => {
   const codecs = [new GzipCodec(), encryption()];
   let server: CodecServer;
@@ -414,6 +433,25 @@ describe('codec server', () => {
     const untyped = await fetch(`${server.url}/decode`, { method: 'POST', body: new TextEncoder().encode(body) });
     expect(untyped.status).toBe(415);
     expect(((await untyped.json()) as { error: string }).error).toBe('POST needs Content-Type: application/json (got none)');
+  });
+
+  it('answers only requests addressed to localhost, 127.0.0.1 or [::1] on its port (DNS rebinding): 403 otherwise', async () => {
+    const port = new URL(server.url).port;
+    const body = JSON.stringify({ payloads: [toJson(await encodeOne(codecs, 'rebound'))] });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`]) {
+      expect((await withHost(server.url, host, 'POST', body)).status).toBe(200);
+    }
+    // A page on attacker.example whose name now resolves to 127.0.0.1 is same-origin to itself: no CORS.
+    for (const host of [`attacker.example:${port}`, 'attacker.example', `localhost:${Number(port) + 1}`, `127.0.0.2:${port}`, '']) {
+      for (const method of ['POST', 'OPTIONS']) {
+        const res = await withHost(server.url, host, method, body);
+        expect(res.status).toBe(403);
+        expect(res.body).not.toContain(b64(u8('"rebound"')));
+        expect((JSON.parse(res.body) as { error: string }).error).toBe(
+          `Host ${JSON.stringify(host)} is not this codec server: call it as http://localhost:${port} (or 127.0.0.1, [::1])`,
+        );
+      }
+    }
   });
 
   it('refuses a body over the size limit with 413', async () => {

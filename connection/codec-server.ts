@@ -84,7 +84,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** proto3 JSON → Payloads, checking the shape so a bad request is a 400, not a crash. */
 function payloadsFromJson(body: unknown): Payload[] {
-  if (!isObject(body) || !Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  if (!isObject(body)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  const unknown = Object.keys(body).find((k) => k !== 'payloads');
+  if (unknown !== undefined) throw new HttpError(400, `body must be {"payloads":[...]} (unexpected key ${JSON.stringify(unknown)})`);
+  // proto3 JSON leaves out an empty list: the temporal CLI sends `{}` for a query or signal without input.
+  if (body.payloads == null) return [];
+  if (!Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
   return body.payloads.map((item: unknown, i): Payload => {
     const at = `payloads[${i}]`;
     if (!isObject(item)) throw new HttpError(400, `${at} must be an object`);

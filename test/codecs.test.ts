@@ -2,6 +2,7 @@
  * Payload codecs and the codec server: round trips through Temporal's own data converter, the
  * environment settings, real HTTP calls shaped like the Web UI's, and one real dev-server history.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +12,9 @@ import { decodeFromPayloadsAtIndex, encodeToPayloads, loadDataConverter } from '
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCodecServer, type CodecServer } from '../connection/codec-server.js';
+import { text } from '../devtools/fake-api/replies.js';
+import { ensureTemporalCli } from '../scripts/temporal-cli.js';
+import { startHarness, type Harness } from './support/harness.js';
 import {
   codecSettingsFromEnv,
   dataConverter,
@@ -256,6 +260,11 @@ const fromJson = (j: JsonPayload): Payload => ({
 const UI = 'http://localhost:8233';
 const JSON_TYPE = { 'content-type': 'application/json' };
 
+async function expectOneLineError(res: Response, status: number, message: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(((await res.json()) as { error: string }).error).toBe(message);
+}
+
 /** A request with any Host header (fetch will not send one of its own choosing). */
 function withHost(url: string, host: string, method: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -345,7 +354,7 @@ describe('codec server', () => {
       expect(error).not.toContain('\n');
     };
     await expectError(await post('/decode', '{"payloads": [', { origin: UI }), 400, /^body is not JSON/);
-    await expectError(await post('/decode', { nope: 1 }), 400, /body must be \{"payloads":\[\.\.\.\]\}/);
+    await expectError(await post('/decode', { nope: 1 }), 400, /^body must be \{"payloads":\[\.\.\.\]\} \(unexpected key "nope"\)$/);
     await expectError(
       await post('/decode', { payloads: [{ metadata: { encoding: 'not base64!' } }] }),
       400,
@@ -454,6 +463,18 @@ describe('codec server', () => {
     }
   });
 
+  it('reads a body with no payloads key as an empty list, as the temporal CLI sends for a call without input', async () => {
+    for (const body of ['{}', '{"payloads":null}']) {
+      for (const path of ['/decode', '/encode']) {
+        const res = await post(path, body);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ payloads: [] });
+      }
+    }
+    await expectOneLineError(await post('/decode', '[]'), 400, 'body must be {"payloads":[...]}');
+    await expectOneLineError(await post('/decode', '{"payloads":{}}'), 400, 'body must be {"payloads":[...]}');
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const small = await startCodecServer({ codecs, port: 0, maxBodyBytes: 1024 });
     try {
@@ -538,5 +559,50 @@ describe('codec server', () => {
     } finally {
       await connection.close();
     }
+  });
+});
+
+/** Run a command to its end (killed after `timeoutMs`), without blocking this process's event loop. */
+function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the temporal CLI through the codec server', () => {
+  let h: Harness;
+  let codec: CodecServer;
+  beforeAll(async () => {
+    h = await startHarness();
+    codec = await startCodecServer({ codecs: payloadCodecs(codecSettingsFromEnv()), port: 0 });
+  });
+  afterAll(async () => {
+    await codec?.close();
+    await h?.close();
+  });
+
+  it('`temporal workflow query --name state --codec-endpoint …` works (the CLI encodes its empty input as {})', async () => {
+    h.fake.script(text('Noted.'));
+    const r = await h.run('triage', 'Remember order 48810.');
+    expect(r.status).toBe('completed');
+    // Asynchronously: the worker that answers the query and the codec server live in this process.
+    const q = await run(ensureTemporalCli(), [
+      ...['workflow', 'query', '--address', h.address, '--workflow-id', r.workflowId, '--name', 'state'],
+      ...['--codec-endpoint', codec.url, '-o', 'json'],
+    ]);
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    const { queryResult } = JSON.parse(q.stdout) as { queryResult: [{ phase: string; turn: number; lastAssistantText?: string }] };
+    expect(queryResult[0]).toMatchObject({ phase: 'done', turn: 1 });
   });
 });

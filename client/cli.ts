@@ -6,7 +6,7 @@
  * exactly one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from '../connection/codec-server.js';
+import { DEFAULT_ALLOWED_ORIGINS, isLoopbackHost, startCodecServer } from '../connection/codec-server.js';
 import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
 import type { RunResult } from '../contract/run.js';
 import { stateQuery } from '../contract/workflow.js';
@@ -21,12 +21,12 @@ const USAGE = `usage:
   agent-runner show <workflowId>
   agent-runner cancel <workflowId> [--reason "…"]
   agent-runner list [--status running|completed|failed|cancelled] [--agent NAME] [--limit N] [--json]
-  agent-runner codec-server [--port 8888] [--host 127.0.0.1]
+  agent-runner codec-server [--port 8888] [--host 127.0.0.1] [--allow-no-token]
 
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
              AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
              AGENT_RUNNER_COMPRESSION (on), AGENT_RUNNER_ENCRYPTION_KEY[_ID] (payload codecs),
-             AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN (codec server)`;
+             AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN, AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN (codec server)`;
 
 class UsageError extends Error {}
 
@@ -61,6 +61,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         limit: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'allow-no-token': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -126,7 +127,23 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         if (rest.length) throw new UsageError('codec-server takes only options');
         const port = Number(values.port ?? process.env.AGENT_RUNNER_CODEC_PORT ?? 8888);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
-        await serveCodec(port, values.host ?? '127.0.0.1', io);
+        const allowEnv = (process.env.AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN ?? '').trim().toLowerCase();
+        if (allowEnv !== '' && allowEnv !== 'true' && allowEnv !== 'false') {
+          throw new UsageError(
+            `AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got ${JSON.stringify(process.env.AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN)}`,
+          );
+        }
+        const host = values.host ?? '127.0.0.1';
+        const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
+        const allowNoToken = values['allow-no-token'] || allowEnv === 'true';
+        if (!isLoopbackHost(host) && !token && !allowNoToken) {
+          throw new UsageError(
+            `refusing to serve the codec server on ${host} (not a loopback address) without a token: set AGENT_RUNNER_CODEC_TOKEN, ` +
+              'or pass --allow-no-token (AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN=true) if only trusted hosts can reach that address, ' +
+              'e.g. a container port published on 127.0.0.1',
+          );
+        }
+        await serveCodec({ port, host, token, allowNoToken }, io);
         return 0;
       }
       default:
@@ -145,28 +162,39 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
 }
 
 /** Run the codec server until SIGINT/SIGTERM. */
-async function serveCodec(port: number, host: string, io: CliIO): Promise<void> {
+async function serveCodec(
+  opts: { port: number; host: string; token: string | undefined; allowNoToken: boolean },
+  io: CliIO,
+): Promise<void> {
+  const { port, host, token, allowNoToken } = opts;
   const settings = codecSettingsFromEnv();
   const origins = process.env.AGENT_RUNNER_CODEC_ORIGINS?.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
-  const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
   const server = await startCodecServer({
     codecs: payloadCodecs(settings),
     port,
     host,
+    allowNoToken,
     ...(origins?.length && { allowedOrigins: origins }),
     ...(token && { authToken: token }),
+  });
+  const access = token
+    ? 'bearer token required'
+    : isLoopbackHost(host)
+      ? 'no token'
+      : 'no token (allowed explicitly): answers only to localhost, 127.0.0.1, [::1]';
+  // Listen for the signals before saying it is up: a supervisor may stop it as soon as it reads that.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
   io.out(
     `codec server on ${server.url}: compression ${settings.compress ? 'on' : 'off'}, ` +
       `encryption ${settings.encryption ? `on (key id ${settings.encryption.encryptWith})` : 'off'}; ` +
-      `origins ${(origins ?? DEFAULT_ALLOWED_ORIGINS).join(', ')}${token ? '; bearer token required' : ''}`,
+      `origins ${(origins ?? DEFAULT_ALLOWED_ORIGINS).join(', ')}; ${access}`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await server.close();
 }
 

@@ -40,6 +40,12 @@ export interface CodecServerOptions {
   allowedOrigins?: string[];
   /** If set, POSTs must carry `authorization: Bearer <authToken>`. */
   authToken?: string;
+  /**
+   * Listen on a non-loopback `host` without `authToken` (refused otherwise): only when nothing but
+   * trusted hosts can reach it, e.g. a container port published on the host's 127.0.0.1. Such a
+   * server still answers only requests addressed to localhost, 127.0.0.1 or [::1].
+   */
+  allowNoToken?: boolean;
   /** Largest accepted request body; default 16 MiB. */
   maxBodyBytes?: number;
   /** Most bytes one payload may decode to (checked while inflating: a gzip bomb stops there); default 4 MiB. */
@@ -316,6 +322,11 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   });
 
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && opts.authToken === undefined && !opts.allowNoToken) {
+    throw new Error(
+      `refusing to serve the codec server on ${host} (not a loopback address) without authToken: set one, or allowNoToken: true if only trusted hosts can reach it`,
+    );
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8888, host, () => {

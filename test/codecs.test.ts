@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCodecServer, type CodecServer } from '../connection/codec-server.js';
 import { text } from '../devtools/fake-api/replies.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.js';
+import { BIN } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 import {
   codecSettingsFromEnv,
@@ -526,6 +527,81 @@ describe('codec server', () => {
     }
   });
 
+  it('refuses a non-loopback bind without a token unless told explicitly; without a token the Host check stays on', async () => {
+    await expect(startCodecServer({ codecs, port: 0, host: '0.0.0.0' })).rejects.toThrow(
+      /^refusing to serve the codec server on 0\.0\.0\.0 \(not a loopback address\) without authToken: set one, or allowNoToken: true if only trusted hosts can reach it$/,
+    );
+    const tokened = await startCodecServer({ codecs, port: 0, host: '0.0.0.0', authToken: 't0ken' });
+    try {
+      // Behind a token, any Host (a proxy's name, the machine's address) is fine.
+      const port = new URL(tokened.url).port;
+      const res = await new Promise<number>((resolve, reject) =>
+        httpRequest(
+          {
+            hostname: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/decode',
+            setHost: false,
+            headers: { host: `codec.internal:${port}`, 'content-type': 'application/json', authorization: 'Bearer t0ken' },
+          },
+          (r) => resolve(r.resume().statusCode ?? 0),
+        )
+          .on('error', reject)
+          .end('{"payloads":[]}'),
+      );
+      expect(res).toBe(200);
+    } finally {
+      await tokened.close();
+    }
+    const open = await startCodecServer({ codecs, port: 0, host: '0.0.0.0', allowNoToken: true });
+    try {
+      const local = open.url.replace('0.0.0.0', '127.0.0.1');
+      const port = new URL(local).port;
+      expect((await withHost(local, `localhost:${port}`, 'POST', '{"payloads":[]}')).status).toBe(200);
+      expect((await withHost(local, `attacker.example:${port}`, 'POST', '{"payloads":[]}')).status).toBe(403);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('`agent-runner codec-server --host 0.0.0.0` without AGENT_RUNNER_CODEC_TOKEN stops with one line; --allow-no-token serves', async () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const refused = await run(process.execPath, [BIN, 'codec-server', '--host', '0.0.0.0', '--port', '0'], 30_000, env);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      'error: refusing to serve the codec server on 0.0.0.0 (not a loopback address) without a token: set AGENT_RUNNER_CODEC_TOKEN, ' +
+        'or pass --allow-no-token (AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN=true) if only trusted hosts can reach that address, ' +
+        'e.g. a container port published on 127.0.0.1 (see agent-runner --help)\n',
+    );
+    const badFlag = await run(process.execPath, [BIN, 'codec-server', '--port', '0'], 30_000, {
+      ...env,
+      AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN: 'yes',
+    });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toBe(
+      'error: AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got "yes" (see agent-runner --help)\n',
+    );
+    for (const how of [['--allow-no-token'], []]) {
+      const extraEnv = how.length ? {} : { AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN: 'true' };
+      const served = await run(
+        process.execPath,
+        [BIN, 'codec-server', '--host', '0.0.0.0', '--port', '0', ...how],
+        30_000,
+        {
+          ...env,
+          ...extraEnv,
+        },
+        (out, kill) => out.includes('codec server on') && kill('SIGTERM'),
+      );
+      expect(served.code).toBe(0);
+      expect(served.stdout).toMatch(
+        /^codec server on http:\/\/0\.0\.0\.0:\d+: .*; no token \(allowed explicitly\): answers only to localhost, 127\.0\.0\.1, \[::1\]\n$/,
+      );
+    }
+  });
+
   it('frees the port on close()', async () => {
     const first = await startCodecServer({ codecs, port: 0 });
     await post('/decode', { payloads: [] }); // keep-alive connections must not hold close() up
@@ -563,14 +639,24 @@ describe('codec server', () => {
 });
 
 /** Run a command to its end (killed after `timeoutMs`), without blocking this process's event loop. */
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+  env?: NodeJS.ProcessEnv,
+  onOutput?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const kill = (signal: NodeJS.Signals) => void child.kill(signal);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onOutput?.(stdout, kill);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

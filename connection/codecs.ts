@@ -11,7 +11,7 @@
  *
  * | variable | default |
  * |---|---|
- * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`) |
+ * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`: what is written; `binary/gzip` is always read) |
  * | AGENT_RUNNER_ENCRYPTION_KEY | unset = no encryption; base64 of 32 bytes (`openssl rand -base64 32`) |
  * | AGENT_RUNNER_ENCRYPTION_KEY_ID | `default` |
  * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |
@@ -153,6 +153,8 @@ export interface GzipCodecOptions {
   minBytes?: number;
   /** Refuse to inflate beyond this (a gzip bomb guard, mainly for the codec server). Default 256 MiB. */
   maxDecodedBytes?: number;
+  /** `false`: encode passes payloads through unchanged; decode still inflates `binary/gzip`. Default true. */
+  compress?: boolean;
 }
 
 /** A payload inflates beyond the limit it was decoded with; thrown before more than `limit` bytes exist. */
@@ -171,19 +173,26 @@ export class PayloadTooLargeError extends Error {
 export class GzipCodec implements PayloadCodec {
   private readonly minBytes: number;
   private readonly maxDecodedBytes: number;
+  private readonly compress: boolean;
 
   constructor(opts: GzipCodecOptions = {}) {
     this.minBytes = opts.minBytes ?? 256;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? 256 * 1024 * 1024;
+    this.compress = opts.compress ?? true;
   }
 
   /** The same codec with a smaller inflate limit (the codec server's caps). */
   limitedTo(maxDecodedBytes: number): GzipCodec {
-    return new GzipCodec({ minBytes: this.minBytes, maxDecodedBytes: Math.min(maxDecodedBytes, this.maxDecodedBytes) });
+    return new GzipCodec({
+      minBytes: this.minBytes,
+      maxDecodedBytes: Math.min(maxDecodedBytes, this.maxDecodedBytes),
+      compress: this.compress,
+    });
   }
 
-  /** Compresses payloads of at least `minBytes` when that makes them smaller. */
+  /** Compresses payloads of at least `minBytes` when that makes them smaller (unless `compress: false`). */
   async encode(payloads: Payload[]): Promise<Payload[]> {
+    if (!this.compress) return payloads;
     return Promise.all(
       payloads.map(async (p) => {
         const raw = serialize(p);
@@ -272,10 +281,13 @@ export function codecSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Code
   return { compress, encryption: { keys, encryptWith } };
 }
 
-/** The codecs in Temporal's order: `[GzipCodec?, EncryptionCodec?]` (compress, then encrypt). */
+/**
+ * The codecs in Temporal's order: `[GzipCodec, EncryptionCodec?]` (compress, then encrypt).
+ * `compress` only decides what is written: every process reads `binary/gzip`, so processes whose
+ * AGENT_RUNNER_COMPRESSION differs (a rollout turning it on or off) still read each other.
+ */
 export function payloadCodecs(settings: CodecSettings): PayloadCodec[] {
-  const codecs: PayloadCodec[] = [];
-  if (settings.compress) codecs.push(new GzipCodec());
+  const codecs: PayloadCodec[] = [new GzipCodec({ compress: settings.compress })];
   if (settings.encryption) codecs.push(new EncryptionCodec(settings.encryption));
   return codecs;
 }

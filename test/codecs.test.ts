@@ -198,6 +198,16 @@ describe('codecSettingsFromEnv', () => {
     expect(codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'off' }).compress).toBe(false);
   });
 
+  it('compression off writes plain payloads but still reads binary/gzip', async () => {
+    const off = payloadCodecs(codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'off' }));
+    const big = 'w'.repeat(10_000);
+    expect(encoding(await encodeOne(off, big))).toBe('json/plain');
+    const zipped = await encodeOne(payloadCodecs(codecSettingsFromEnv({})), big);
+    expect(encoding(zipped)).toBe('binary/gzip');
+    const [back] = await decodeAll(off, [zipped]);
+    expect(defaultPayloadConverter.fromPayload(back!)).toBe(big);
+  });
+
   it('compresses before encrypting in the composed data converter', async () => {
     const { payloadCodecs: codecs } = dataConverter({ compress: true, encryption: { keys: { k: key(4) }, encryptWith: 'k' } });
     const outer = await encodeOne(codecs!, 'z'.repeat(10_000));

@@ -17,6 +17,7 @@
  * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { str, u8, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
@@ -292,7 +293,19 @@ export function payloadCodecs(settings: CodecSettings): PayloadCodec[] {
   return codecs;
 }
 
-/** The one data converter for `new Client`, `Worker.create` and replay workers. */
+/** `failureConverterPath` of processes with encryption on: failure messages and stack traces are encoded. */
+export const ENCODED_FAILURES_PATH = fileURLToPath(new URL('./encoded-failures.cjs', import.meta.url));
+/** `failureConverterPath` of prebuilt workflow bundles: encodes when {@link ENCODE_FAILURES_FLAG} is set in the sandbox. */
+export const WORKFLOW_FAILURES_PATH = fileURLToPath(new URL('./workflow-failures.cjs', import.meta.url));
+/** The sandbox global that turns failure encoding on in a bundle built with {@link WORKFLOW_FAILURES_PATH}. */
+export const ENCODE_FAILURES_FLAG = '__agentRunnerEncodeFailures';
+
+/**
+ * The one data converter for `new Client`, `Worker.create` and replay workers. With encryption
+ * on, failures are encoded too: an error's message and stack trace (a tool's error text, a model
+ * API message quoting the conversation) would otherwise be stored in clear next to encrypted
+ * payloads. Every Temporal client reads encoded failures back; `agent-runner show` does too.
+ */
 export function dataConverter(settings: CodecSettings = codecSettingsFromEnv()): DataConverter {
-  return { payloadCodecs: payloadCodecs(settings) };
+  return { payloadCodecs: payloadCodecs(settings), ...(settings.encryption && { failureConverterPath: ENCODED_FAILURES_PATH }) };
 }

@@ -80,6 +80,7 @@ describe('npm run server', () => {
     seen.add(first);
     expect(await codecAnswers(codecPort)).toBe(200);
 
+    const killedAt = Date.now();
     process.kill(first, 'SIGKILL');
     await supervisor.waitFor(new RegExp(`codec server \\(pid ${first}\\) exited \\(signal SIGKILL\\); restarting it in [\\d.]+ s\\n`));
     const second = Number(
@@ -88,6 +89,7 @@ describe('npm run server', () => {
     seen.add(second);
     expect(second).not.toBe(first);
     await until('the restarted codec server to answer', async () => (await codecAnswers(codecPort)) === 200, 10_000);
+    console.log(`codec server SIGKILLed: answering again ${Date.now() - killedAt} ms later`);
     expect(alive(devPid)).toBe(true);
     expect(supervisor.child.exitCode).toBeNull();
   });

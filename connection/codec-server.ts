@@ -5,9 +5,15 @@
  *
  * Protocol (temporalio/ui `data-encoder.ts`): `POST /decode` or `/encode` (the UI appends
  * `?preserveStorageRefs=true`), body `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`
- * in proto3 JSON form, and the reply has the same shape. The browser calls it cross-origin, so the
- * server answers CORS itself; it never refuses a disallowed origin, it just omits allow-origin and
- * lets the browser block the response.
+ * in proto3 JSON form (`{}` is an empty list), and the reply has the same shape. The browser calls
+ * it cross-origin, so the server answers CORS itself; it never refuses a disallowed origin, it just
+ * omits allow-origin and lets the browser block the response.
+ *
+ * It decodes for whoever reaches it, so: loopback by default, and no other address without a token
+ * unless told (`allowNoToken`); on loopback or without a token, only requests addressed to
+ * localhost/127.0.0.1/[::1] on its port (403: DNS rebinding); only `Content-Type:
+ * application/json` (415: a page may POST text/plain anywhere without a preflight); at most 4 MiB
+ * decoded per payload and 16 MiB per request, checked while inflating (413: gzip bombs).
  *
  * Only `node:http`: no framework, so the whole surface the UI can reach is in this file.
  */
@@ -148,11 +154,9 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
 }
 
-/** Bytes a decoded payload holds: its data and metadata. */
+/** A decoded payload's size as gzip counts it: serialized, metadata included. */
 function payloadBytes(p: Payload): number {
-  let n = p.data?.length ?? 0;
-  for (const [k, v] of Object.entries(p.metadata ?? {})) n += k.length + v.length;
-  return n;
+  return proto.temporal.api.common.v1.Payload.encode(p).finish().length;
 }
 
 function oneLine(message: string): string {

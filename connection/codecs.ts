@@ -186,7 +186,8 @@ export class GzipCodec implements PayloadCodec {
   limitedTo(maxDecodedBytes: number): GzipCodec {
     return new GzipCodec({
       minBytes: this.minBytes,
-      maxDecodedBytes: Math.min(maxDecodedBytes, this.maxDecodedBytes),
+      // zlib refuses a limit below 1; a limit of 1 refuses every real payload all the same.
+      maxDecodedBytes: Math.max(1, Math.min(maxDecodedBytes, this.maxDecodedBytes)),
       compress: this.compress,
     });
   }

@@ -432,6 +432,29 @@ describe('codec server', () => {
     }
   });
 
+  it('refuses a payload once an earlier one used up the whole per-request budget', async () => {
+    // The first payload, serialized, is exactly the budget.
+    const budget = proto.temporal.api.common.v1.Payload.encode(defaultPayloadConverter.toPayload('a'.repeat(9_000))).finish().length;
+    const exact = await startCodecServer({ codecs, port: 0, maxPayloadBytes: 10_000, maxDecodedBytes: budget });
+    try {
+      const payloads = await Promise.all(['a'.repeat(9_000), 'b'.repeat(300)].map(async (v) => toJson(await encodeOne(codecs, v))));
+      const one = await fetch(`${exact.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ payloads: payloads.slice(0, 1) }),
+      });
+      expect(one.status).toBe(200);
+      const res = await fetch(`${exact.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ payloads }) });
+      await expectOneLineError(
+        res,
+        413,
+        `payloads[1] would bring the decoded total above ${budget} bytes, the codec server's limit per request: decode fewer payloads at a time`,
+      );
+    } finally {
+      await exact.close();
+    }
+  });
+
   it('requires Content-Type: application/json on POST (415): a cross-origin text/plain POST from any web page decodes nothing', async () => {
     // What the Web UI (data-encoder.ts) and the temporal CLI (the Go SDK's remote codec) send.
     for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON']) {

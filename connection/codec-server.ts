@@ -13,7 +13,8 @@
  * unless told (`allowNoToken`); on loopback or without a token, only requests addressed to
  * localhost/127.0.0.1/[::1] on its port (403: DNS rebinding); only `Content-Type:
  * application/json` (415: a page may POST text/plain anywhere without a preflight); at most 4 MiB
- * decoded per payload and 16 MiB per request, checked while inflating (413: gzip bombs).
+ * decoded per payload and 16 MiB per request, checked while inflating, and 10,000 payloads per
+ * request (413: gzip bombs, floods of empty payloads).
  *
  * Only `node:http`: no framework, so the whole surface the UI can reach is in this file.
  */
@@ -33,6 +34,8 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Temporal stores payloads of at most 2 MB: twice that, decoded, is generous. */
 const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_DECODED_BYTES = 16 * 1024 * 1024;
+/** The UI and the CLI send one event field's payloads at a time: a handful. */
+const DEFAULT_MAX_PAYLOADS = 10_000;
 
 /** Options of {@link startCodecServer}. */
 export interface CodecServerOptions {
@@ -58,6 +61,8 @@ export interface CodecServerOptions {
   maxPayloadBytes?: number;
   /** Most bytes all payloads of one `/decode` request may decode to together; default 16 MiB. */
   maxDecodedBytes?: number;
+  /** Most payloads in one request (empty ones cost memory and time too); default 10,000. */
+  maxPayloads?: number;
 }
 
 /** A running codec server. */
@@ -95,13 +100,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** proto3 JSON → Payloads, checking the shape so a bad request is a 400, not a crash. */
-function payloadsFromJson(body: unknown): Payload[] {
+function payloadsFromJson(body: unknown, maxPayloads: number): Payload[] {
   if (!isObject(body)) throw new HttpError(400, 'body must be {"payloads":[...]}');
   const unknown = Object.keys(body).find((k) => k !== 'payloads');
   if (unknown !== undefined) throw new HttpError(400, `body must be {"payloads":[...]} (unexpected key ${JSON.stringify(unknown)})`);
   // proto3 JSON leaves out an empty list: the temporal CLI sends `{}` for a query or signal without input.
   if (body.payloads == null) return [];
   if (!Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  if (body.payloads.length > maxPayloads) {
+    throw new HttpError(
+      413,
+      `the request holds ${body.payloads.length} payloads, the codec server's limit is ${maxPayloads}: send fewer at a time`,
+    );
+  }
   return body.payloads.map((item: unknown, i): Payload => {
     const at = `payloads[${i}]`;
     if (!isObject(item)) throw new HttpError(400, `${at} must be an object`);
@@ -196,6 +207,7 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  const maxPayloads = opts.maxPayloads ?? DEFAULT_MAX_PAYLOADS;
   const decoders = [...opts.codecs].reverse();
 
   /**
@@ -295,7 +307,7 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     } catch (err) {
       throw new HttpError(400, `body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
-    let payloads = payloadsFromJson(body);
+    let payloads = payloadsFromJson(body, maxPayloads);
     try {
       if (op === 'decode') payloads = await decodeAll(payloads);
       else for (const codec of opts.codecs) payloads = await codec.encode(payloads);

@@ -432,6 +432,19 @@ describe('codec server', () => {
     }
   });
 
+  it('caps the number of payloads per request (10,000): a 16 MiB body of empty payloads is refused at once', async () => {
+    expect((await post('/decode', { payloads: Array(10_000).fill({}) })).status).toBe(200);
+    // 5.6 million `{}`: they decode to nothing, but cost 37 s and 4.3 GB of memory before this cap.
+    const body = `{"payloads":[${Array(5_000_000).fill('{}').join(',')}]}`;
+    const started = Date.now();
+    await expectOneLineError(
+      await post('/decode', body),
+      413,
+      "the request holds 5000000 payloads, the codec server's limit is 10000: send fewer at a time",
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('refuses a payload once an earlier one used up the whole per-request budget', async () => {
     // The first payload, serialized, is exactly the budget.
     const budget = proto.temporal.api.common.v1.Payload.encode(defaultPayloadConverter.toPayload('a'.repeat(9_000))).finish().length;

@@ -86,6 +86,14 @@ export default tseslint.config(
     },
   },
   {
+    // Modules Temporal loads with require() (failureConverterPath): CommonJS, plain JavaScript,
+    // outside the TypeScript project.
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', globalThis: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Sandboxed code: the workflow bundle (workflows/ and the contract it loads) runs in Temporal's
     // deterministic sandbox, where Node's globals do not exist.
     files: ['workflows/**/*.ts', 'contract/**/*.ts'],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { dataConverter } from '../connection/codecs.js';
 import { AgentRunner } from '../client/runner.js';
 import { freePort, startDevServer, type DevServer } from '../scripts/dev-server.js';
-import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+import { BUNDLE_OPTIONS } from '../worker/create-worker.js';
 
 /** The key the fake Messages API expects from the workers. */
 export const BENCH_API_KEY = 'sk-ant-bench-not-a-real-key';
@@ -78,7 +78,7 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
 
 /** The workflow bundle, built once and written to a temp file every worker process loads. */
 export async function buildBundle(): Promise<{ path: string; remove(): void }> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  const { code } = await bundleWorkflowCode({ ...BUNDLE_OPTIONS, logger: new DefaultLogger('ERROR') });
   const dir = mkdtempSync(join(tmpdir(), 'agent-runner-bench-'));
   const path = join(dir, 'workflow-bundle.js');
   writeFileSync(path, code);

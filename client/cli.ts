@@ -12,7 +12,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ALLOWED_ORIGINS, startCodecServer } from '../connection/codec-server.js';
+import { DEFAULT_ALLOWED_ORIGINS, isLoopbackHost, startCodecServer } from '../connection/codec-server.js';
 import { codecSettingsFromEnv, payloadCodecs } from '../connection/codecs.js';
 import { MAX_CONVERSATION_BYTES } from '../contract/config.js';
 import type { RunResult } from '../contract/run.js';
@@ -34,7 +34,7 @@ import { tellRun, type WatchOutput } from './watch.js';
 const ENVIRONMENT = `environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
              AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
              AGENT_RUNNER_COMPRESSION (on), AGENT_RUNNER_ENCRYPTION_KEY[_ID] (payload codecs),
-             AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN (codec server)`;
+             AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN, AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN (codec server)`;
 
 /** Bad usage or bad input: exit 2, nothing started. `help` names the command whose --help to point at. */
 class UsageError extends Error {
@@ -213,12 +213,34 @@ const COMMANDS: Record<string, Command> = {
     options: {
       port: { type: 'string', value: '8888', help: 'port (default AGENT_RUNNER_CODEC_PORT, else 8888)' },
       host: { type: 'string', value: '127.0.0.1', help: 'address to listen on (default 127.0.0.1)' },
+      'allow-no-token': {
+        type: 'boolean',
+        help: 'serve a non-loopback address without AGENT_RUNNER_CODEC_TOKEN (only if only trusted hosts can reach it)',
+      },
     },
     async run({ values, io }) {
       const port = Number(str(values, 'port') ?? process.env.AGENT_RUNNER_CODEC_PORT ?? 8888);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError('--port must be a port number', { command: 'codec-server' });
-      await serveCodec(port, str(values, 'host') ?? '127.0.0.1', io);
+      const allowEnv = (process.env.AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN ?? '').trim().toLowerCase();
+      if (allowEnv !== '' && allowEnv !== 'true' && allowEnv !== 'false') {
+        throw new UsageError(
+          `AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got ${JSON.stringify(process.env.AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN)}`,
+          { command: 'codec-server' },
+        );
+      }
+      const host = str(values, 'host') ?? '127.0.0.1';
+      const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
+      const allowNoToken = flag(values, 'allow-no-token') || allowEnv === 'true';
+      if (!isLoopbackHost(host) && !token && !allowNoToken) {
+        throw new UsageError(
+          `refusing to serve the codec server on ${host} (not a loopback address) without a token: set AGENT_RUNNER_CODEC_TOKEN, ` +
+            'or pass --allow-no-token (AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN=true) if only trusted hosts can reach that address, ' +
+            'e.g. a container port published on 127.0.0.1',
+          { command: 'codec-server' },
+        );
+      }
+      await serveCodec({ port, host, token, allowNoToken }, io);
       return 0;
     },
   },
@@ -365,28 +387,39 @@ async function readBounded(source: AsyncIterable<Uint8Array | string>, what: str
 }
 
 /** Run the codec server until SIGINT/SIGTERM. */
-async function serveCodec(port: number, host: string, io: CliIO): Promise<void> {
+async function serveCodec(
+  opts: { port: number; host: string; token: string | undefined; allowNoToken: boolean },
+  io: CliIO,
+): Promise<void> {
+  const { port, host, token, allowNoToken } = opts;
   const settings = codecSettingsFromEnv();
   const origins = process.env.AGENT_RUNNER_CODEC_ORIGINS?.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
-  const token = process.env.AGENT_RUNNER_CODEC_TOKEN || undefined;
   const server = await startCodecServer({
     codecs: payloadCodecs(settings),
     port,
     host,
+    allowNoToken,
     ...(origins?.length && { allowedOrigins: origins }),
     ...(token && { authToken: token }),
+  });
+  const access = token
+    ? 'bearer token required'
+    : isLoopbackHost(host)
+      ? 'no token'
+      : 'no token (allowed explicitly): answers only to localhost, 127.0.0.1, [::1]';
+  // Listen for the signals before saying it is up: a supervisor may stop it as soon as it reads that.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
   io.out(
     `codec server on ${server.url}: compression ${settings.compress ? 'on' : 'off'}, ` +
       `encryption ${settings.encryption ? `on (key id ${settings.encryption.encryptWith})` : 'off'}; ` +
-      `origins ${(origins ?? DEFAULT_ALLOWED_ORIGINS).join(', ')}${token ? '; bearer token required' : ''}`,
+      `origins ${(origins ?? DEFAULT_ALLOWED_ORIGINS).join(', ')}; ${access}`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await server.close();
 }
 

@@ -13,6 +13,7 @@ import { clip, labelled, oneLine, reason } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+type Failure = temporal.api.failure.v1.IFailure;
 
 const I = '    ';
 
@@ -21,6 +22,25 @@ export async function decodePayloads(converter: LoadedDataConverter, payloads: P
   let list = (payloads?.payloads ?? []) as temporal.api.common.v1.IPayload[];
   for (const codec of [...converter.payloadCodecs].reverse()) list = await codec.decode(list);
   return list.map((p) => converter.payloadConverter.fromPayload(p));
+}
+
+/**
+ * A failure's message. With encryption on, workers store "Encoded failure" and put the real
+ * message (and stack trace) in `encodedAttributes`, a payload the client's codecs decode.
+ */
+export async function failureMessage(converter: LoadedDataConverter, f: Failure | null | undefined): Promise<string | undefined> {
+  if (!f) return undefined;
+  if (f.encodedAttributes) {
+    let why = '';
+    const [attrs] = (await decodePayloads(converter, { payloads: [f.encodedAttributes] }).catch((e: unknown) => {
+      why = e instanceof Error ? e.message : String(e);
+      return [];
+    })) as [{ message?: unknown }?];
+    if (typeof attrs?.message === 'string') return attrs.message;
+    // Encrypted with a key this client lacks: that is the news (its codecs differ from the writer's).
+    if (why) return `an encoded failure this client cannot read (${why})`;
+  }
+  return f.message ?? undefined;
 }
 
 function ms(t: HistoryEvent['eventTime']): number {
@@ -88,7 +108,10 @@ export class RunStory {
     if (failed) {
       const p = this.take(failed.scheduledEventId);
       if (!p || p.type === ActivityNames.resolveAgent) return [];
-      const why = clip(failed.failure?.cause?.message || failed.failure?.message || 'failed', 200);
+      const why = clip(
+        (await failureMessage(this.converter, failed.failure?.cause)) || (await failureMessage(this.converter, failed.failure)) || 'failed',
+        200,
+      );
       return [`${I}✗ ${this.what(p)} failed after ${p.attempt} attempt(s) (${this.took(p, at)}): ${why}`];
     }
     // Activities are cancelled with TRY_CANCEL: the request is the last event most of them get.
@@ -168,7 +191,7 @@ export class RunStory {
     const failed = e.workflowExecutionFailedEventAttributes;
     if (failed) {
       this.closed = 'failed';
-      this.closeMessage = failed.failure?.message ?? 'failed';
+      this.closeMessage = (await failureMessage(this.converter, failed.failure)) ?? 'failed';
       const details = failed.failure?.applicationFailureInfo?.details;
       const [partial] = details ? ((await decodePayloads(this.converter, details)) as [RunResult | undefined]) : [undefined];
       if (partial) this.result = { ...partial, status: 'failed', error: this.closeMessage };

@@ -8,6 +8,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { RunnerError } from './errors.js';
+import { failureMessage } from './run-story.js';
 
 /** A run that is live but cannot move: its workflow task keeps failing. */
 export class RunStuckError extends RunnerError {
@@ -54,7 +55,8 @@ export async function stuckLine(client: Client, handle: WorkflowHandle): Promise
   const attempt = d.raw.pendingWorkflowTask?.attempt ?? 0;
   if (attempt < 2) return undefined;
   const failed = await lastFailedTask(client, handle.workflowId, d.runId);
-  const why = (failed?.failure?.message ?? 'no failure recorded').replace(/\s+/g, ' ').slice(0, 300);
+  const message = await failureMessage(client.options.loadedDataConverter, failed?.failure);
+  const why = (message ?? 'no failure recorded').replace(/\s+/g, ' ').slice(0, 400);
   return `run ${handle.workflowId} is stuck: its workflow task has failed ${attempt - 1} time(s) and is being retried: ${why}. To do: ${remedy(failed?.cause)}`;
 }
 

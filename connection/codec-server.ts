@@ -5,9 +5,16 @@
  *
  * Protocol (temporalio/ui `data-encoder.ts`): `POST /decode` or `/encode` (the UI appends
  * `?preserveStorageRefs=true`), body `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}`
- * in proto3 JSON form, and the reply has the same shape. The browser calls it cross-origin, so the
- * server answers CORS itself; it never refuses a disallowed origin, it just omits allow-origin and
- * lets the browser block the response.
+ * in proto3 JSON form (`{}` is an empty list), and the reply has the same shape. The browser calls
+ * it cross-origin, so the server answers CORS itself; it never refuses a disallowed origin, it just
+ * omits allow-origin and lets the browser block the response.
+ *
+ * It decodes for whoever reaches it, so: loopback by default, and no other address without a token
+ * unless told (`allowNoToken`); on loopback or without a token, only requests addressed to
+ * localhost/127.0.0.1/[::1] on its port (403: DNS rebinding); only `Content-Type:
+ * application/json` (415: a page may POST text/plain anywhere without a preflight); at most 4 MiB
+ * decoded per payload and 16 MiB per request, checked while inflating, and 10,000 payloads per
+ * request (413: gzip bombs, floods of empty payloads).
  *
  * Only `node:http`: no framework, so the whole surface the UI can reach is in this file.
  */
@@ -17,12 +24,18 @@ import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 // @temporalio/proto is CommonJS whose named exports Node cannot detect: default import only.
 import proto from '@temporalio/proto';
+import { GzipCodec, PayloadTooLargeError } from './codecs.js';
 
 const ExternalPayloadDetails = proto.temporal.api.common.v1.Payload.ExternalPayloadDetails;
 
 /** Origins of a local `temporal server start-dev` UI. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Temporal stores payloads of at most 2 MB: twice that, decoded, is generous. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_DECODED_BYTES = 16 * 1024 * 1024;
+/** The UI and the CLI send one event field's payloads at a time: a handful. */
+const DEFAULT_MAX_PAYLOADS = 10_000;
 
 /** Options of {@link startCodecServer}. */
 export interface CodecServerOptions {
@@ -36,8 +49,20 @@ export interface CodecServerOptions {
   allowedOrigins?: string[];
   /** If set, POSTs must carry `authorization: Bearer <authToken>`. */
   authToken?: string;
+  /**
+   * Listen on a non-loopback `host` without `authToken` (refused otherwise): only when nothing but
+   * trusted hosts can reach it, e.g. a container port published on the host's 127.0.0.1. Such a
+   * server still answers only requests addressed to localhost, 127.0.0.1 or [::1].
+   */
+  allowNoToken?: boolean;
   /** Largest accepted request body; default 16 MiB. */
   maxBodyBytes?: number;
+  /** Most bytes one payload may decode to (checked while inflating: a gzip bomb stops there); default 4 MiB. */
+  maxPayloadBytes?: number;
+  /** Most bytes all payloads of one `/decode` request may decode to together; default 16 MiB. */
+  maxDecodedBytes?: number;
+  /** Most payloads in one request (empty ones cost memory and time too); default 10,000. */
+  maxPayloads?: number;
 }
 
 /** A running codec server. */
@@ -75,8 +100,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** proto3 JSON → Payloads, checking the shape so a bad request is a 400, not a crash. */
-function payloadsFromJson(body: unknown): Payload[] {
-  if (!isObject(body) || !Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+function payloadsFromJson(body: unknown, maxPayloads: number): Payload[] {
+  if (!isObject(body)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  const unknown = Object.keys(body).find((k) => k !== 'payloads');
+  if (unknown !== undefined) throw new HttpError(400, `body must be {"payloads":[...]} (unexpected key ${JSON.stringify(unknown)})`);
+  // proto3 JSON leaves out an empty list: the temporal CLI sends `{}` for a query or signal without input.
+  if (body.payloads == null) return [];
+  if (!Array.isArray(body.payloads)) throw new HttpError(400, 'body must be {"payloads":[...]}');
+  if (body.payloads.length > maxPayloads) {
+    throw new HttpError(
+      413,
+      `the request holds ${body.payloads.length} payloads, the codec server's limit is ${maxPayloads}: send fewer at a time`,
+    );
+  }
   return body.payloads.map((item: unknown, i): Payload => {
     const at = `payloads[${i}]`;
     if (!isObject(item)) throw new HttpError(400, `${at} must be an object`);
@@ -123,6 +159,17 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** A decoded payload's size as gzip counts it: serialized, metadata included. */
+function payloadBytes(p: Payload): number {
+  return proto.temporal.api.common.v1.Payload.encode(p).finish().length;
+}
+
 function oneLine(message: string): string {
   return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || 'error';
 }
@@ -158,7 +205,43 @@ function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders,
 export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
   const allowed = new Set((opts.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS).map((o) => o.replace(/\/+$/, '')));
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  const maxPayloads = opts.maxPayloads ?? DEFAULT_MAX_PAYLOADS;
   const decoders = [...opts.codecs].reverse();
+
+  /**
+   * Decode one payload at a time, so no payload may inflate beyond the per-payload cap or what is
+   * left of the per-request one: memory stays bounded whatever the request holds.
+   */
+  async function decodeAll(payloads: Payload[]): Promise<Payload[]> {
+    const out: Payload[] = [];
+    let total = 0;
+    for (const [i, payload] of payloads.entries()) {
+      const left = maxDecoded - total;
+      const limit = Math.min(maxPayload, left);
+      const tooLarge = () =>
+        limit < maxPayload
+          ? new HttpError(
+              413,
+              `payloads[${i}] would bring the decoded total above ${maxDecoded} bytes, the codec server's limit per request: decode fewer payloads at a time`,
+            )
+          : new HttpError(413, `payloads[${i}] decodes to more than ${maxPayload} bytes, the codec server's limit per payload`);
+      let one = [payload];
+      try {
+        for (const codec of decoders) one = await (codec instanceof GzipCodec ? codec.limitedTo(limit) : codec).decode(one);
+      } catch (err) {
+        if (err instanceof PayloadTooLargeError) throw tooLarge();
+        throw err;
+      }
+      const size = one.reduce((n, p) => n + payloadBytes(p), 0);
+      // Codecs other than gzip do not inflate, but check what came out all the same.
+      if (size > limit) throw tooLarge();
+      total += size;
+      out.push(...one);
+    }
+    return out;
+  }
 
   /** CORS headers of every reply; without them the browser hides even an error from the UI. */
   function corsHeaders(req: IncomingMessage): OutgoingHttpHeaders {
@@ -172,8 +255,22 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     return headers;
   }
 
+  /**
+   * `Host` values accepted, once the port is known; undefined = any. A page whose own name was
+   * re-pointed at 127.0.0.1 (DNS rebinding) is same-origin to itself, so CORS does not stop it;
+   * its requests still carry its name in `Host`.
+   */
+  let allowedHosts: ReadonlySet<string> | undefined;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = corsHeaders(req);
+    if (allowedHosts && !allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+      const [first] = allowedHosts;
+      throw new HttpError(
+        403,
+        `Host ${JSON.stringify(req.headers.host ?? '')} is not this codec server: call it as http://${first} (or 127.0.0.1, [::1])`,
+      );
+    }
     const path = (req.url ?? '/').split('?')[0];
     const op = path === '/decode' ? 'decode' : path === '/encode' ? 'encode' : undefined;
     if (!op) throw new HttpError(404, `no such endpoint: ${path}; use POST /decode or /encode`);
@@ -190,6 +287,12 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
       return;
     }
     if (req.method !== 'POST') throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}; use POST`);
+    // A web page may POST text/plain (or a form) to any address with no CORS preflight; only
+    // application/json, which the UI and the temporal CLI send, forces one.
+    const type = req.headers['content-type'];
+    if (type?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+      throw new HttpError(415, `POST needs Content-Type: application/json (got ${type ? JSON.stringify(type) : 'none'})`);
+    }
     if (opts.authToken !== undefined) {
       const auth = req.headers.authorization ?? '';
       if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice('Bearer '.length).trim(), opts.authToken)) {
@@ -204,10 +307,12 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     } catch (err) {
       throw new HttpError(400, `body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
-    let payloads = payloadsFromJson(body);
+    let payloads = payloadsFromJson(body, maxPayloads);
     try {
-      for (const codec of op === 'decode' ? decoders : opts.codecs) payloads = await codec[op](payloads);
+      if (op === 'decode') payloads = await decodeAll(payloads);
+      else for (const codec of opts.codecs) payloads = await codec.encode(payloads);
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       // Unknown key id, tampered ciphertext, corrupt gzip: the codec's message says which.
       throw new HttpError(400, err instanceof Error ? err.message : String(err));
     }
@@ -233,6 +338,11 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   });
 
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && opts.authToken === undefined && !opts.allowNoToken) {
+    throw new Error(
+      `refusing to serve the codec server on ${host} (not a loopback address) without authToken: set one, or allowNoToken: true if only trusted hosts can reach it`,
+    );
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8888, host, () => {
@@ -241,6 +351,11 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     });
   });
   const { port } = server.address() as AddressInfo;
+  // Loopback servers, and any server without a token, answer only to their loopback names.
+  if (isLoopbackHost(host) || opts.authToken === undefined) {
+    const names = ['localhost', '127.0.0.1', '[::1]'];
+    allowedHosts = new Set([...names.map((n) => `${n}:${port}`), ...(port === 80 ? names : [])]);
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,

@@ -11,12 +11,13 @@
  *
  * | variable | default |
  * |---|---|
- * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`) |
+ * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`: what is written; `binary/gzip` is always read) |
  * | AGENT_RUNNER_ENCRYPTION_KEY | unset = no encryption; base64 of 32 bytes (`openssl rand -base64 32`) |
  * | AGENT_RUNNER_ENCRYPTION_KEY_ID | `default` |
  * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { str, u8, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
@@ -153,6 +154,16 @@ export interface GzipCodecOptions {
   minBytes?: number;
   /** Refuse to inflate beyond this (a gzip bomb guard, mainly for the codec server). Default 256 MiB. */
   maxDecodedBytes?: number;
+  /** `false`: encode passes payloads through unchanged; decode still inflates `binary/gzip`. Default true. */
+  compress?: boolean;
+}
+
+/** A payload inflates beyond the limit it was decoded with; thrown before more than `limit` bytes exist. */
+export class PayloadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`binary/gzip payload decodes to more than ${limit} bytes`);
+    this.name = 'PayloadTooLargeError';
+  }
 }
 
 /**
@@ -163,14 +174,27 @@ export interface GzipCodecOptions {
 export class GzipCodec implements PayloadCodec {
   private readonly minBytes: number;
   private readonly maxDecodedBytes: number;
+  private readonly compress: boolean;
 
   constructor(opts: GzipCodecOptions = {}) {
     this.minBytes = opts.minBytes ?? 256;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? 256 * 1024 * 1024;
+    this.compress = opts.compress ?? true;
   }
 
-  /** Compresses payloads of at least `minBytes` when that makes them smaller. */
+  /** The same codec with a smaller inflate limit (the codec server's caps). */
+  limitedTo(maxDecodedBytes: number): GzipCodec {
+    return new GzipCodec({
+      minBytes: this.minBytes,
+      // zlib refuses a limit below 1; a limit of 1 refuses every real payload all the same.
+      maxDecodedBytes: Math.max(1, Math.min(maxDecodedBytes, this.maxDecodedBytes)),
+      compress: this.compress,
+    });
+  }
+
+  /** Compresses payloads of at least `minBytes` when that makes them smaller (unless `compress: false`). */
   async encode(payloads: Payload[]): Promise<Payload[]> {
+    if (!this.compress) return payloads;
     return Promise.all(
       payloads.map(async (p) => {
         const raw = serialize(p);
@@ -190,8 +214,10 @@ export class GzipCodec implements PayloadCodec {
         if (encodingOf(p) !== GZIP_ENCODING) return p;
         let raw: Buffer;
         try {
+          // zlib stops inflating at the limit: a bomb never allocates more than this.
           raw = await gunzipAsync(p.data ?? new Uint8Array(0), { maxOutputLength: this.maxDecodedBytes });
         } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new PayloadTooLargeError(this.maxDecodedBytes);
           throw new Error(`cannot decompress binary/gzip payload: ${err instanceof Error ? err.message : String(err)}`);
         }
         return deserialize(raw);
@@ -257,15 +283,54 @@ export function codecSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Code
   return { compress, encryption: { keys, encryptWith } };
 }
 
-/** The codecs in Temporal's order: `[GzipCodec?, EncryptionCodec?]` (compress, then encrypt). */
+/**
+ * The codecs in Temporal's order: `[GzipCodec, EncryptionCodec?]` (compress, then encrypt).
+ * `compress` only decides what is written: every process reads `binary/gzip`, so processes whose
+ * AGENT_RUNNER_COMPRESSION differs (a rollout turning it on or off) still read each other.
+ */
 export function payloadCodecs(settings: CodecSettings): PayloadCodec[] {
-  const codecs: PayloadCodec[] = [];
-  if (settings.compress) codecs.push(new GzipCodec());
-  if (settings.encryption) codecs.push(new EncryptionCodec(settings.encryption));
+  const codecs: PayloadCodec[] = [new GzipCodec({ compress: settings.compress })];
+  codecs.push(settings.encryption ? new EncryptionCodec(settings.encryption) : new NoKeyCodec());
   return codecs;
 }
 
-/** The one data converter for `new Client`, `Worker.create` and replay workers. */
+/**
+ * A process without a key meets an encrypted payload (the workers encrypt, it does not): say so
+ * in one line, instead of the payload converter's "Unknown encoding: binary/encrypted".
+ */
+export class NoKeyCodec implements PayloadCodec {
+  /** Writes nothing differently. */
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  }
+
+  /** Refuses encrypted payloads, naming the key id and the setting; others pass unchanged. */
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    for (const p of payloads) {
+      if (encodingOf(p) !== ENCRYPTED_ENCODING) continue;
+      const id = p.metadata?.['encryption-key-id'];
+      throw new Error(
+        `cannot decrypt payload: it is encrypted${id ? ` with key id ${shownId(str(id))}` : ''} and this process has no ` +
+          'AGENT_RUNNER_ENCRYPTION_KEY: give it the same encryption settings as the workers',
+      );
+    }
+    return payloads;
+  }
+}
+
+/** `failureConverterPath` of processes with encryption on: failure messages and stack traces are encoded. */
+export const ENCODED_FAILURES_PATH = fileURLToPath(new URL('./encoded-failures.cjs', import.meta.url));
+/** `failureConverterPath` of prebuilt workflow bundles: encodes when {@link ENCODE_FAILURES_FLAG} is set in the sandbox. */
+export const WORKFLOW_FAILURES_PATH = fileURLToPath(new URL('./workflow-failures.cjs', import.meta.url));
+/** The sandbox global that turns failure encoding on in a bundle built with {@link WORKFLOW_FAILURES_PATH}. */
+export const ENCODE_FAILURES_FLAG = '__agentRunnerEncodeFailures';
+
+/**
+ * The one data converter for `new Client`, `Worker.create` and replay workers. With encryption
+ * on, failures are encoded too: an error's message and stack trace (a tool's error text, a model
+ * API message quoting the conversation) would otherwise be stored in clear next to encrypted
+ * payloads. Every Temporal client reads encoded failures back; `agent-runner show` does too.
+ */
 export function dataConverter(settings: CodecSettings = codecSettingsFromEnv()): DataConverter {
-  return { payloadCodecs: payloadCodecs(settings) };
+  return { payloadCodecs: payloadCodecs(settings), ...(settings.encryption && { failureConverterPath: ENCODED_FAILURES_PATH }) };
 }

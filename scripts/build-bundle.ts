@@ -6,10 +6,10 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+import { BUNDLE_OPTIONS } from '../worker/create-worker.js';
 
 const out = resolve(process.argv[2] ?? '.artifacts/workflow-bundle.js');
-const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+const { code } = await bundleWorkflowCode({ ...BUNDLE_OPTIONS });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, code);
 console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KB)`);

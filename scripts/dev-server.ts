@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.js';
+import { endWithThisProcess } from './child-guard.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 
 /** Options of {@link startDevServer}. */
@@ -118,6 +119,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const exit = new Promise<void>((resolve) => child.on('exit', (code) => ((exited = code), resolve())));
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
+  // And when this process dies without running exit handlers (SIGKILL, out of memory).
+  endWithThisProcess(child);
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

@@ -2,13 +2,20 @@
  * Payload codecs and the codec server: round trips through Temporal's own data converter, the
  * environment settings, real HTTP calls shaped like the Web UI's, and one real dev-server history.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, str, u8, type Payload, type PayloadCodec } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex, encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCodecServer, type CodecServer } from '../connection/codec-server.js';
+import { text } from '../devtools/fake-api/replies.js';
+import { ensureTemporalCli } from '../scripts/temporal-cli.js';
+import { BIN } from './support/cli.js';
+import { startHarness, type Harness } from './support/harness.js';
 import {
   codecSettingsFromEnv,
   dataConverter,
@@ -16,6 +23,7 @@ import {
   EncryptionCodec,
   GzipCodec,
   payloadCodecs,
+  PayloadTooLargeError,
 } from '../connection/codecs.js';
 
 const key = (n: number) => Buffer.alloc(32, n);
@@ -82,6 +90,19 @@ describe('GzipCodec', () => {
     expect(encoding((await new GzipCodec({ minBytes: 1000 }).encode([medium]))[0])).toBe('json/plain');
     expect(encoding((await new GzipCodec().encode([medium]))[0])).toBe('binary/gzip');
     expect(await new GzipCodec().decode([small])).toEqual([small]);
+  });
+});
+
+describe('GzipCodec limits', () => {
+  it('stops inflating at maxDecodedBytes with PayloadTooLargeError; limitedTo() only lowers the limit', async () => {
+    const [zipped] = await new GzipCodec().encode([defaultPayloadConverter.toPayload('q'.repeat(100_000))]);
+    const err = await new GzipCodec({ maxDecodedBytes: 50_000 }).decode([zipped!]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    expect((err as PayloadTooLargeError).message).toBe('binary/gzip payload decodes to more than 50000 bytes');
+    await expect(new GzipCodec().limitedTo(50_000).decode([zipped!])).rejects.toThrow(PayloadTooLargeError);
+    await expect(new GzipCodec({ maxDecodedBytes: 50_000 }).limitedTo(1e9).decode([zipped!])).rejects.toThrow('more than 50000 bytes');
+    const [back] = await new GzipCodec().limitedTo(200_000).decode([zipped!]);
+    expect(defaultPayloadConverter.fromPayload(back!)).toBe('q'.repeat(100_000));
   });
 });
 
@@ -177,6 +198,16 @@ describe('codecSettingsFromEnv', () => {
     expect(codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'off' }).compress).toBe(false);
   });
 
+  it('compression off writes plain payloads but still reads binary/gzip', async () => {
+    const off = payloadCodecs(codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'off' }));
+    const big = 'w'.repeat(10_000);
+    expect(encoding(await encodeOne(off, big))).toBe('json/plain');
+    const zipped = await encodeOne(payloadCodecs(codecSettingsFromEnv({})), big);
+    expect(encoding(zipped)).toBe('binary/gzip');
+    const [back] = await decodeAll(off, [zipped]);
+    expect(defaultPayloadConverter.fromPayload(back!)).toBe(big);
+  });
+
   it('compresses before encrypting in the composed data converter', async () => {
     const { payloadCodecs: codecs } = dataConverter({ compress: true, encryption: { keys: { k: key(4) }, encryptWith: 'k' } });
     const outer = await encodeOne(codecs!, 'z'.repeat(10_000));
@@ -238,6 +269,30 @@ const fromJson = (j: JsonPayload): Payload => ({
   data: new Uint8Array(Buffer.from(j.data, 'base64')),
 });
 const UI = 'http://localhost:8233';
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+async function expectOneLineError(res: Response, status: number, message: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(((await res.json()) as { error: string }).error).toBe(message);
+}
+
+/** A request with any Host header (fetch will not send one of its own choosing). */
+function withHost(url: string, host: string, method: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = httpRequest(
+      { hostname, port, method, path: '/decode', headers: { host, 'content-type': 'application/json', origin: UI }, setHost: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'POST' ? body : undefined);
+  });
+}
 
 describe('codec server', () => {
   const codecs = [new GzipCodec(), encryption()];
@@ -310,7 +365,7 @@ describe('codec server', () => {
       expect(error).not.toContain('\n');
     };
     await expectError(await post('/decode', '{"payloads": [', { origin: UI }), 400, /^body is not JSON/);
-    await expectError(await post('/decode', { nope: 1 }), 400, /body must be \{"payloads":\[\.\.\.\]\}/);
+    await expectError(await post('/decode', { nope: 1 }), 400, /^body must be \{"payloads":\[\.\.\.\]\} \(unexpected key "nope"\)$/);
     await expectError(
       await post('/decode', { payloads: [{ metadata: { encoding: 'not base64!' } }] }),
       400,
@@ -328,10 +383,153 @@ describe('codec server', () => {
     expect((await post('/decode', { payloads: [] })).status).toBe(200);
   });
 
+  it('caps decoded bytes per payload: a gzip bomb is refused with 413 in one line, and the server keeps serving', async () => {
+    // 64 MiB of zeros gzip to ~64 KB; the adversarial tester's 272 KB request decoded to 280 MB.
+    const raw = Buffer.concat([Buffer.from([0x12, 0x80, 0x80, 0x80, 0x20]), Buffer.alloc(64 * 1024 * 1024)]); // Payload{data: 64 MiB}
+    const bomb = { metadata: { encoding: b64(u8('binary/gzip')) }, data: gzipSync(raw).toString('base64') };
+    expect(bomb.data.length).toBeLessThan(100_000);
+    const res = await post('/decode', { payloads: [{ ...bomb }] }, { origin: UI });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('access-control-allow-origin')).toBe(UI); // so the UI can show why
+    const { error } = (await res.json()) as { error: string };
+    expect(error).toBe("payloads[0] decodes to more than 4194304 bytes, the codec server's limit per payload");
+    const ok = await post('/decode', { payloads: [toJson(await encodeOne(codecs, 'still here'))] });
+    expect(ok.status).toBe(200);
+  });
+
+  it('caps decoded bytes per request (16 MiB across payloads), counted while decoding', async () => {
+    // Each payload decodes to 3.5 MiB, under the per-payload cap; five of them are 17.5 MiB.
+    const [zipped] = await new GzipCodec().encode([defaultPayloadConverter.toPayload('z'.repeat(3.5 * 1024 * 1024))]);
+    const one = toJson(zipped!);
+    const three = await post('/decode', { payloads: [one, one, one] });
+    expect(three.status).toBe(200);
+    expect(((await three.json()) as { payloads: unknown[] }).payloads).toHaveLength(3);
+    const five = await post('/decode', { payloads: [one, one, one, one, one] });
+    expect(five.status).toBe(413);
+    expect(((await five.json()) as { error: string }).error).toBe(
+      "payloads[4] would bring the decoded total above 16777216 bytes, the codec server's limit per request: decode fewer payloads at a time",
+    );
+  });
+
+  it('takes its caps as options and applies them to a composed gzip + encryption chain', async () => {
+    const capped = await startCodecServer({ codecs, port: 0, maxPayloadBytes: 10_000, maxDecodedBytes: 25_000 });
+    try {
+      const call = async (values: string[]) =>
+        fetch(`${capped.url}/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ payloads: await Promise.all(values.map(async (v) => toJson(await encodeOne(codecs, v)))) }),
+        });
+      expect((await call(['a'.repeat(9_000), 'b'.repeat(9_000)])).status).toBe(200);
+      const big = await call(['a'.repeat(20_000)]);
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: string }).error).toMatch(/^payloads\[0\] decodes to more than 10000 bytes/);
+      const many = await call(['a'.repeat(9_000), 'b'.repeat(9_000), 'c'.repeat(9_000)]);
+      expect(many.status).toBe(413);
+      expect(((await many.json()) as { error: string }).error).toMatch(/^payloads\[2\] would bring the decoded total above 25000 bytes/);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('caps the number of payloads per request (10,000): a 16 MiB body of empty payloads is refused at once', async () => {
+    expect((await post('/decode', { payloads: Array(10_000).fill({}) })).status).toBe(200);
+    // 5.6 million `{}`: they decode to nothing, but cost 37 s and 4.3 GB of memory before this cap.
+    const body = `{"payloads":[${Array(5_000_000).fill('{}').join(',')}]}`;
+    const started = Date.now();
+    await expectOneLineError(
+      await post('/decode', body),
+      413,
+      "the request holds 5000000 payloads, the codec server's limit is 10000: send fewer at a time",
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses a payload once an earlier one used up the whole per-request budget', async () => {
+    // The first payload, serialized, is exactly the budget.
+    const budget = proto.temporal.api.common.v1.Payload.encode(defaultPayloadConverter.toPayload('a'.repeat(9_000))).finish().length;
+    const exact = await startCodecServer({ codecs, port: 0, maxPayloadBytes: 10_000, maxDecodedBytes: budget });
+    try {
+      const payloads = await Promise.all(['a'.repeat(9_000), 'b'.repeat(300)].map(async (v) => toJson(await encodeOne(codecs, v))));
+      const one = await fetch(`${exact.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ payloads: payloads.slice(0, 1) }),
+      });
+      expect(one.status).toBe(200);
+      const res = await fetch(`${exact.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ payloads }) });
+      await expectOneLineError(
+        res,
+        413,
+        `payloads[1] would bring the decoded total above ${budget} bytes, the codec server's limit per request: decode fewer payloads at a time`,
+      );
+    } finally {
+      await exact.close();
+    }
+  });
+
+  it('requires Content-Type: application/json on POST (415): a cross-origin text/plain POST from any web page decodes nothing', async () => {
+    // What the Web UI (data-encoder.ts) and the temporal CLI (the Go SDK's remote codec) send.
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON']) {
+      expect((await post('/decode', { payloads: [] }, { 'content-type': type })).status).toBe(200);
+    }
+    // "Simple" requests a page may send cross-origin with no CORS preflight, and a body with no type.
+    const body = JSON.stringify({ payloads: [toJson(await encodeOne(codecs, 'text only the UI may read'))] });
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await fetch(`${server.url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: 'https://evil.example' },
+        body,
+      });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { error: string }).error).toBe(
+        `POST needs Content-Type: application/json (got ${JSON.stringify(type)})`,
+      );
+    }
+    const untyped = await fetch(`${server.url}/decode`, { method: 'POST', body: new TextEncoder().encode(body) });
+    expect(untyped.status).toBe(415);
+    expect(((await untyped.json()) as { error: string }).error).toBe('POST needs Content-Type: application/json (got none)');
+  });
+
+  it('answers only requests addressed to localhost, 127.0.0.1 or [::1] on its port (DNS rebinding): 403 otherwise', async () => {
+    const port = new URL(server.url).port;
+    const body = JSON.stringify({ payloads: [toJson(await encodeOne(codecs, 'rebound'))] });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`]) {
+      expect((await withHost(server.url, host, 'POST', body)).status).toBe(200);
+    }
+    // A page on attacker.example whose name now resolves to 127.0.0.1 is same-origin to itself: no CORS.
+    for (const host of [`attacker.example:${port}`, 'attacker.example', `localhost:${Number(port) + 1}`, `127.0.0.2:${port}`, '']) {
+      for (const method of ['POST', 'OPTIONS']) {
+        const res = await withHost(server.url, host, method, body);
+        expect(res.status).toBe(403);
+        expect(res.body).not.toContain(b64(u8('"rebound"')));
+        expect((JSON.parse(res.body) as { error: string }).error).toBe(
+          `Host ${JSON.stringify(host)} is not this codec server: call it as http://localhost:${port} (or 127.0.0.1, [::1])`,
+        );
+      }
+    }
+  });
+
+  it('reads a body with no payloads key as an empty list, as the temporal CLI sends for a call without input', async () => {
+    for (const body of ['{}', '{"payloads":null}']) {
+      for (const path of ['/decode', '/encode']) {
+        const res = await post(path, body);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ payloads: [] });
+      }
+    }
+    await expectOneLineError(await post('/decode', '[]'), 400, 'body must be {"payloads":[...]}');
+    await expectOneLineError(await post('/decode', '{"payloads":{}}'), 400, 'body must be {"payloads":[...]}');
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const small = await startCodecServer({ codecs, port: 0, maxBodyBytes: 1024 });
     try {
-      const res = await fetch(`${small.url}/decode`, { method: 'POST', body: JSON.stringify({ payloads: [{ data: 'A'.repeat(4000) }] }) });
+      const res = await fetch(`${small.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ payloads: [{ data: 'A'.repeat(4000) }] }),
+      });
       expect(res.status).toBe(413);
       // A chunked body has no content-length up front: counted as it streams in.
       const chunks = new ReadableStream<Uint8Array>({
@@ -340,10 +538,15 @@ describe('codec server', () => {
           c.close();
         },
       });
-      const streamed = await fetch(`${small.url}/decode`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+      const streamed = await fetch(`${small.url}/decode`, {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: chunks,
+        duplex: 'half',
+      } as RequestInit);
       expect(streamed.status).toBe(413);
       expect(((await streamed.json()) as { error: string }).error).toBe('body is larger than 1024 bytes');
-      expect((await fetch(`${small.url}/decode`, { method: 'POST', body: '{"payloads":[]}' })).status).toBe(200);
+      expect((await fetch(`${small.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' })).status).toBe(200);
     } finally {
       await small.close();
     }
@@ -353,7 +556,7 @@ describe('codec server', () => {
     const secured = await startCodecServer({ codecs, port: 0, authToken: 's3cret', allowedOrigins: ['https://ui.example/'] });
     try {
       const call = (headers: Record<string, string>) =>
-        fetch(`${secured.url}/decode`, { method: 'POST', headers, body: JSON.stringify({ payloads: [] }) });
+        fetch(`${secured.url}/decode`, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify({ payloads: [] }) });
       const denied = await call({ origin: 'https://ui.example' });
       expect(denied.status).toBe(401);
       expect(denied.headers.get('access-control-allow-origin')).toBe('https://ui.example');
@@ -370,13 +573,88 @@ describe('codec server', () => {
     }
   });
 
+  it('refuses a non-loopback bind without a token unless told explicitly; without a token the Host check stays on', async () => {
+    await expect(startCodecServer({ codecs, port: 0, host: '0.0.0.0' })).rejects.toThrow(
+      /^refusing to serve the codec server on 0\.0\.0\.0 \(not a loopback address\) without authToken: set one, or allowNoToken: true if only trusted hosts can reach it$/,
+    );
+    const tokened = await startCodecServer({ codecs, port: 0, host: '0.0.0.0', authToken: 't0ken' });
+    try {
+      // Behind a token, any Host (a proxy's name, the machine's address) is fine.
+      const port = new URL(tokened.url).port;
+      const res = await new Promise<number>((resolve, reject) =>
+        httpRequest(
+          {
+            hostname: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/decode',
+            setHost: false,
+            headers: { host: `codec.internal:${port}`, 'content-type': 'application/json', authorization: 'Bearer t0ken' },
+          },
+          (r) => resolve(r.resume().statusCode ?? 0),
+        )
+          .on('error', reject)
+          .end('{"payloads":[]}'),
+      );
+      expect(res).toBe(200);
+    } finally {
+      await tokened.close();
+    }
+    const open = await startCodecServer({ codecs, port: 0, host: '0.0.0.0', allowNoToken: true });
+    try {
+      const local = open.url.replace('0.0.0.0', '127.0.0.1');
+      const port = new URL(local).port;
+      expect((await withHost(local, `localhost:${port}`, 'POST', '{"payloads":[]}')).status).toBe(200);
+      expect((await withHost(local, `attacker.example:${port}`, 'POST', '{"payloads":[]}')).status).toBe(403);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('`agent-runner codec-server --host 0.0.0.0` without AGENT_RUNNER_CODEC_TOKEN stops with one line; --allow-no-token serves', async () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const refused = await run(process.execPath, [BIN, 'codec-server', '--host', '0.0.0.0', '--port', '0'], 30_000, env);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      'error: refusing to serve the codec server on 0.0.0.0 (not a loopback address) without a token: set AGENT_RUNNER_CODEC_TOKEN, ' +
+        'or pass --allow-no-token (AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN=true) if only trusted hosts can reach that address, ' +
+        'e.g. a container port published on 127.0.0.1 (see agent-runner --help)\n',
+    );
+    const badFlag = await run(process.execPath, [BIN, 'codec-server', '--port', '0'], 30_000, {
+      ...env,
+      AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN: 'yes',
+    });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toBe(
+      'error: AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got "yes" (see agent-runner --help)\n',
+    );
+    for (const how of [['--allow-no-token'], []]) {
+      const extraEnv = how.length ? {} : { AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN: 'true' };
+      const served = await run(
+        process.execPath,
+        [BIN, 'codec-server', '--host', '0.0.0.0', '--port', '0', ...how],
+        30_000,
+        {
+          ...env,
+          ...extraEnv,
+        },
+        (out, kill) => out.includes('codec server on') && kill('SIGTERM'),
+      );
+      expect(served.code).toBe(0);
+      expect(served.stdout).toMatch(
+        /^codec server on http:\/\/0\.0\.0\.0:\d+: .*; no token \(allowed explicitly\): answers only to localhost, 127\.0\.0\.1, \[::1\]\n$/,
+      );
+    }
+  });
+
   it('frees the port on close()', async () => {
     const first = await startCodecServer({ codecs, port: 0 });
     await post('/decode', { payloads: [] }); // keep-alive connections must not hold close() up
-    await fetch(`${first.url}/decode`, { method: 'POST', body: '{"payloads":[]}' });
+    await fetch(`${first.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' });
     const port = Number(new URL(first.url).port);
     await first.close();
-    await expect(fetch(`${first.url}/decode`, { method: 'POST', body: '{"payloads":[]}' })).rejects.toThrow();
+    await expect(fetch(`${first.url}/decode`, { method: 'POST', headers: JSON_TYPE, body: '{"payloads":[]}' })).rejects.toThrow();
     const again = await startCodecServer({ codecs, port });
     expect(again.url).toBe(`http://127.0.0.1:${port}`);
     await again.close();
@@ -403,5 +681,60 @@ describe('codec server', () => {
     } finally {
       await connection.close();
     }
+  });
+});
+
+/** Run a command to its end (killed after `timeoutMs`), without blocking this process's event loop. */
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+  env?: NodeJS.ProcessEnv,
+  onOutput?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
+    let stdout = '';
+    let stderr = '';
+    const kill = (signal: NodeJS.Signals) => void child.kill(signal);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onOutput?.(stdout, kill);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the temporal CLI through the codec server', () => {
+  let h: Harness;
+  let codec: CodecServer;
+  beforeAll(async () => {
+    h = await startHarness();
+    codec = await startCodecServer({ codecs: payloadCodecs(codecSettingsFromEnv()), port: 0 });
+  });
+  afterAll(async () => {
+    await codec?.close();
+    await h?.close();
+  });
+
+  it('`temporal workflow query --name state --codec-endpoint …` works (the CLI encodes its empty input as {})', async () => {
+    h.fake.script(text('Noted.'));
+    const r = await h.run('triage', 'Remember order 48810.');
+    expect(r.status).toBe('completed');
+    // Asynchronously: the worker that answers the query and the codec server live in this process.
+    const q = await run(ensureTemporalCli(), [
+      ...['workflow', 'query', '--address', h.address, '--workflow-id', r.workflowId, '--name', 'state'],
+      ...['--codec-endpoint', codec.url, '-o', 'json'],
+    ]);
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    const { queryResult } = JSON.parse(q.stdout) as { queryResult: [{ phase: string; turn: number; lastAssistantText?: string }] };
+    expect(queryResult[0]).toMatchObject({ phase: 'done', turn: 1 });
   });
 });

@@ -24,7 +24,7 @@ interface Service {
   image?: string;
   build?: { context: string };
   environment?: Record<string, string>;
-  ports?: { target: number; published: string }[];
+  ports?: { target: number; published: string; host_ip?: string }[];
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
@@ -54,6 +54,49 @@ describe.skipIf(!compose)('docker-compose.yml', () => {
     });
     expect(services.worker?.stop_grace_period).toBe('1m15s');
     expect(services.worker?.depends_on?.['search-attributes']?.condition).toBe('service_completed_successfully');
+  });
+
+  it("publishes every port on the host's 127.0.0.1 only, by default", () => {
+    const r = config({ ANTHROPIC_API_KEY: 'sk-ant-placeholder' });
+    expect(r.status).toBe(0);
+    const services = (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => [name, p.host_ip, p.published, p.target]));
+    expect(published.sort()).toEqual([
+      ['codec-server', '127.0.0.1', '8888', 8888],
+      ['temporal', '127.0.0.1', '7233', 7233],
+      ['ui', '127.0.0.1', '8080', 8080],
+    ]);
+    // AGENT_RUNNER_PUBLISH_HOST opens Temporal and the UI wider; never the token-less codec server.
+    const wide = config({ ANTHROPIC_API_KEY: 'sk-ant-placeholder', AGENT_RUNNER_PUBLISH_HOST: '0.0.0.0' });
+    const wideServices = (JSON.parse(wide.stdout) as { services: Record<string, Service> }).services;
+    expect(wideServices.temporal?.ports?.[0]?.host_ip).toBe('0.0.0.0');
+    expect(wideServices.ui?.ports?.[0]?.host_ip).toBe('0.0.0.0');
+    expect(wideServices['codec-server']?.ports?.[0]?.host_ip).toBe('127.0.0.1');
+  });
+
+  it("binds the codec server on its container's 0.0.0.0 explicitly, and passes the token and old keys to what builds codecs", () => {
+    const env = {
+      ANTHROPIC_API_KEY: 'sk-ant-placeholder',
+      AGENT_RUNNER_CODEC_TOKEN: 'codec-token-placeholder',
+      AGENT_RUNNER_ENCRYPTION_KEY: 'a2V5LXBsYWNlaG9sZGVyLWtleS1wbGFjZWhvbGRlci0=',
+      AGENT_RUNNER_ENCRYPTION_OLD_KEYS: 'v1:b2xkLWtleS1wbGFjZWhvbGRlci1vbGQta2V5LXBsYWM=',
+    };
+    const r = config(env);
+    expect(r.status).toBe(0);
+    const services = (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
+    const codec = services['codec-server']!;
+    expect(codec.command).toEqual(['node', 'client/bin.mjs', 'codec-server', '--host', '0.0.0.0', '--port', '8888', '--allow-no-token']);
+    expect(codec.environment).toMatchObject({
+      AGENT_RUNNER_CODEC_TOKEN: env.AGENT_RUNNER_CODEC_TOKEN,
+      AGENT_RUNNER_ENCRYPTION_KEY: env.AGENT_RUNNER_ENCRYPTION_KEY,
+      AGENT_RUNNER_ENCRYPTION_OLD_KEYS: env.AGENT_RUNNER_ENCRYPTION_OLD_KEYS,
+    });
+    expect(services.worker?.environment).toMatchObject({
+      AGENT_RUNNER_ENCRYPTION_KEY: env.AGENT_RUNNER_ENCRYPTION_KEY,
+      AGENT_RUNNER_ENCRYPTION_OLD_KEYS: env.AGENT_RUNNER_ENCRYPTION_OLD_KEYS,
+    });
+    // The workers never serve the codec endpoint: its token stays with the codec server.
+    expect(services.worker?.environment).not.toHaveProperty('AGENT_RUNNER_CODEC_TOKEN');
   });
 
   it('refuses to start workers without ANTHROPIC_API_KEY, saying so', () => {

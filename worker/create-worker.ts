@@ -3,11 +3,12 @@
  * those agents. Used by `npm run worker`, the demo and the tests alike.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createActivities, type ModelEndpoint } from '../activities/index.js';
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
-import { dataConverter } from '../connection/codecs.js';
+import { dataConverter, ENCODE_FAILURES_FLAG, ENCODED_FAILURES_PATH, WORKFLOW_FAILURES_PATH } from '../connection/codecs.js';
 import type { AgentActivities } from '../contract/activities.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
@@ -15,6 +16,28 @@ const require = createRequire(import.meta.url);
 
 /** Path of the workflow bundle's entry point. */
 export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
+
+/**
+ * What a prebuilt workflow bundle is built from (`bundleWorkflowCode({ ...BUNDLE_OPTIONS })`): the
+ * workflows, and a failure converter the worker can switch to encoding when encryption is on.
+ */
+export const BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH, failureConverterPath: WORKFLOW_FAILURES_PATH } as const;
+
+/**
+ * A prebuilt bundle for a worker whose failures must be encoded: the bundle's failure converter
+ * (connection/workflow-failures.cjs) reads a global set before the bundle runs.
+ */
+export async function bundleEncodingFailures(bundle: NonNullable<WorkerOptions['workflowBundle']>): Promise<{ code: string }> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  if (!code.includes(ENCODE_FAILURES_FLAG)) {
+    const where = 'codePath' in bundle ? ` ${bundle.codePath}` : '';
+    throw new Error(
+      `the workflow bundle${where} was built without agent-runner's failure converter, so with encryption on it would store failure messages in clear: rebuild it with \`npm run build:bundle\``,
+    );
+  }
+  // Same line as the bundle's first statement, so the inline source map's line numbers still hold.
+  return { code: `globalThis.${ENCODE_FAILURES_FLAG} = true; ${code}` };
+}
 
 /** Options of {@link createAgentWorker}. */
 export interface AgentWorkerOptions {
@@ -51,16 +74,20 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
   const searchAttributesRegistered =
     opts.checkSearchAttributes !== false &&
     (await ensureSearchAttributes(opts.connection, opts.namespace, opts.log ?? ((l) => console.log(l))));
+  const converter = opts.dataConverter ?? dataConverter();
+  // Bundled at start, the workflows get the data converter's failure converter; a prebuilt bundle is told.
+  let bundle = opts.workflowBundle;
+  if (bundle && converter.failureConverterPath === ENCODED_FAILURES_PATH) bundle = await bundleEncodingFailures(bundle);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(bundle ? { workflowBundle: bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createActivities({ registry, searchAttributesRegistered, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
       ...opts.activities,
     },
-    dataConverter: opts.dataConverter ?? dataConverter(),
+    dataConverter: converter,
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
     // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent
     // at most 1 s apart (the defaults are 30–60 s): a cancelled run aborts its model stream and

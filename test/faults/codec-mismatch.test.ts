@@ -82,4 +82,14 @@ describe('client and worker codecs differ', () => {
     expect(watch.code).toBe(1);
     expect(watch.stderr).toMatch(/is stuck: its workflow task has failed/);
   });
+
+  it('a key on the worker only: the run completes, and the client says it cannot read the result and why', async () => {
+    const plain = await AgentRunner.connect({ client: w.client, settings: { taskQueue: w.taskQueue, uiUrl: 'http://localhost:8233' } });
+    w.fake.script({ kind: 'message', content: [{ type: 'text', text: 'Hello.', citations: null }], stop_reason: 'end_turn' });
+    const run = await plain.start('toolbox', 'hi', { workflowId: `key-on-worker-only-${Date.now()}` });
+    await expect(run.result()).rejects.toThrow(
+      /^cannot decrypt payload: it is encrypted with key id "default" and this process has no AGENT_RUNNER_ENCRYPTION_KEY/,
+    );
+    expect((await run.temporal.describe()).status.name).toBe('COMPLETED');
+  });
 });

@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { startCodecServer, type CodecServer } from '../../connection/codec-server.js';
 import { codecSettingsFromEnv, payloadCodecs } from '../../connection/codecs.js';
 import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server.js';
-import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
+import { BUNDLE_OPTIONS } from '../../worker/create-worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,7 +31,7 @@ export async function setup(project: TestProject): Promise<void> {
     allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
   });
   server = await startDevServer({ uiPort, codecEndpoint: codec.url, log: (l) => console.log(l) });
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ ...BUNDLE_OPTIONS, logger: quietLogger });
   const dir = fileURLToPath(new URL('../../.artifacts/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const bundlePath = `${dir}workflow-bundle.js`;

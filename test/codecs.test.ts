@@ -190,7 +190,7 @@ describe('codecSettingsFromEnv', () => {
   it('defaults: compression on (DEFAULT_COMPRESSION), no encryption, key id "default"', () => {
     expect(DEFAULT_COMPRESSION).toBe(true);
     expect(codecSettingsFromEnv({})).toEqual({ compress: true });
-    expect(payloadCodecs(codecSettingsFromEnv({})).map((c) => c.constructor.name)).toEqual(['GzipCodec']);
+    expect(payloadCodecs(codecSettingsFromEnv({})).map((c) => c.constructor.name)).toEqual(['GzipCodec', 'NoKeyCodec']);
     const s = codecSettingsFromEnv({ AGENT_RUNNER_COMPRESSION: 'on', AGENT_RUNNER_ENCRYPTION_KEY: b64(key(3)) });
     expect(s).toEqual({ compress: true, encryption: { keys: { default: key(3) }, encryptWith: 'default' } });
     const codecs = payloadCodecs(s);
@@ -619,7 +619,7 @@ describe('codec server', () => {
     expect(refused.stderr).toBe(
       'error: refusing to serve the codec server on 0.0.0.0 (not a loopback address) without a token: set AGENT_RUNNER_CODEC_TOKEN, ' +
         'or pass --allow-no-token (AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN=true) if only trusted hosts can reach that address, ' +
-        'e.g. a container port published on 127.0.0.1 (see agent-runner --help)\n',
+        'e.g. a container port published on 127.0.0.1 (see agent-runner codec-server --help)\n',
     );
     const badFlag = await run(process.execPath, [BIN, 'codec-server', '--port', '0'], 30_000, {
       ...env,
@@ -627,7 +627,7 @@ describe('codec server', () => {
     });
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toBe(
-      'error: AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got "yes" (see agent-runner --help)\n',
+      'error: AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN must be "true" or "false", got "yes" (see agent-runner codec-server --help)\n',
     );
     for (const how of [['--allow-no-token'], []]) {
       const extraEnv = how.length ? {} : { AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN: 'true' };

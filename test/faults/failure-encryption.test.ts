@@ -87,7 +87,9 @@ it('with encryption on, no failure message or stack trace reaches the database i
     new RegExp(`✗ tool charge_card \\{\\} failed after 2 attempt\\(s\\) \\(.*\\): card declined for ${toolSecret}\n`),
   );
   const apiStory = await runCli(enc.cliEnv, 'show', apiRun.workflowId);
-  expect(apiStory.stdout).toMatch(new RegExp(`✗ model call \\(turn 1\\) failed after 1 attempt\\(s\\) \\(.*\\): Anthropic API 400 .*${apiSecret}`));
+  expect(apiStory.stdout).toMatch(
+    new RegExp(`✗ model call \\(turn 1\\) failed after 1 attempt\\(s\\) \\(.*\\): Anthropic API 400 .*${apiSecret}`),
+  );
   expect(apiStory.stdout).toMatch(new RegExp(`run failed: Anthropic API 400 .*${apiSecret}`));
   expect(toolStory.stdout + apiStory.stdout).not.toContain('Encoded failure');
 });

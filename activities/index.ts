@@ -3,7 +3,7 @@
  * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`).
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { AgentActivities, ResolveAgentInput } from '../contract/activities.js';
+import type { AgentActivities, ApprovalCheckInput, ResolveAgentInput } from '../contract/activities.js';
 import type { RunConfig } from '../contract/config.js';
 import { redactKeys, resolutionFailure } from '../contract/failures.js';
 import type { AgentRegistry } from '../agents/registry.js';
@@ -50,6 +50,21 @@ export function createActivities(opts: {
         return opts.searchAttributesRegistered ? { ...config, searchAttributesRegistered: true } : config;
       } catch (e) {
         throw resolutionFailure(e);
+      }
+    },
+    /**
+     * Whether this call needs a person's approval, for tools that decide per call. Fails safe: an
+     * unknown tool, invalid input or a throwing check all mean yes.
+     */
+    async needsApproval(input: ApprovalCheckInput): Promise<boolean> {
+      const tool = registry.tool(input.agent, input.toolUse.name);
+      if (!tool?.approvalCheck) return true;
+      const checked = tool.validate(input.toolUse.input);
+      if (!checked.ok) return true;
+      try {
+        return (await tool.approvalCheck(checked.value)) !== false;
+      } catch {
+        return true;
       }
     },
     ...createModelActivity(getClient, redact),

@@ -14,7 +14,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import type { ModelCallInput, ModelCallResult, ModelProgress } from '../contract/activities.js';
+import { PROGRESS_TEXT_CHARS, type ModelCallInput, type ModelCallResult, type ModelProgress } from '../contract/activities.js';
 import { DEFAULT_MODEL_POLICY } from '../contract/config.js';
 import { modelFailure, ModelNotConfiguredError, ModelOutputInvalidError } from '../contract/failures.js';
 import type { Message, Usage } from '../contract/messages.js';
@@ -92,6 +92,11 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
           } else if (event.type === 'content_block_delta') {
             const d = event.delta;
             if (d.type === 'input_json_delta') rawToolInput.set(event.index, (rawToolInput.get(event.index) ?? '') + d.partial_json);
+            if (d.type === 'text_delta') {
+              // The live text: a bounded tail, so a heartbeat stays small whatever the answer's length.
+              progress.text = ((progress.text ?? '') + d.text).slice(-PROGRESS_TEXT_CHARS);
+              progress.textChars = (progress.textChars ?? 0) + d.text.length;
+            }
             streamedChars +=
               d.type === 'text_delta'
                 ? d.text.length

@@ -18,7 +18,7 @@
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { DEFAULT_TOOL_POLICY, type ModelPolicy, type RunLimits, type ToolPolicy } from '../contract/config.js';
+import { DEFAULT_APPROVAL_TIMEOUT, DEFAULT_TOOL_POLICY, type ModelPolicy, type RunLimits, type ToolPolicy } from '../contract/config.js';
 import type { ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
 
 export { ToolError };
@@ -54,8 +54,10 @@ export interface AgentTool<I = unknown> extends Tool {
   /** Checks input before the handler runs; problems are one line, by path. */
   validate(input: unknown): ToolInputCheck<I>;
   run(input: I, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
-  /** Activity options of one call (default {@link DEFAULT_TOOL_POLICY}). */
+  /** Activity options of one call (default {@link DEFAULT_TOOL_POLICY}), and whether it waits for approval. */
   policy: ToolPolicy;
+  /** Set when the tool decides per call whether a person must approve it (see {@link ToolOptions.needsApproval}). */
+  approvalCheck?(input: I): boolean | Promise<boolean>;
 }
 
 /** A tool's activity options, each defaulting to {@link DEFAULT_TOOL_POLICY}. */
@@ -65,6 +67,8 @@ export interface ToolPolicyOptions {
   /** For long tools that call `ctx.heartbeat()`: a tool silent this long is retried. */
   heartbeatTimeout?: string;
   retry?: Partial<ToolPolicy['retry']>;
+  /** How long a call waits for a person's decision before it is denied (default `'24h'`). */
+  approvalTimeout?: string;
 }
 
 /** The API fields a definition may set besides name, description and schema (sent unchanged). */
@@ -74,11 +78,21 @@ interface ToolOptions extends ApiToolFields {
   name: string;
   description: string;
   policy?: ToolPolicyOptions;
+  /**
+   * Whether a call waits for a person's approval before it runs: `false` (default), `true`, or a
+   * function of the (validated) input deciding per call — run in an activity, so the decision is
+   * recorded and a replay makes the same one.
+   */
+  needsApproval?: boolean | ((input: never) => boolean | Promise<boolean>);
 }
 
 /** Define a tool whose input is a zod object schema. */
 export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
-  def: ToolOptions & { inputSchema: S; run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
+  def: ToolOptions & {
+    inputSchema: S;
+    run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
+    needsApproval?: boolean | ((input: z.infer<S>) => boolean | Promise<boolean>);
+  },
 ): AgentTool<z.infer<S>>;
 /** Define a tool whose input is described by a JSON Schema (validated with Ajv). */
 export function defineTool<I = Record<string, unknown>>(
@@ -87,8 +101,10 @@ export function defineTool<I = Record<string, unknown>>(
 export function defineTool(
   def: ToolOptions & { inputSchema: z.ZodType | JsonObjectSchema; run(input: unknown, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
 ): AgentTool {
-  const { inputSchema, policy, run, ...api } = def;
-  const resolved = toolPolicy(policy);
+  const { inputSchema, policy, run, needsApproval, ...api } = def;
+  const resolved = toolPolicy(policy, needsApproval);
+  const check =
+    typeof needsApproval === 'function' ? { approvalCheck: needsApproval as (input: unknown) => boolean | Promise<boolean> } : {};
   if (isZod(inputSchema)) {
     // `io: 'input'`: fields with defaults are optional to the model. Objects get
     // `additionalProperties: false` (zod strips unknown keys anyway), which `strict` tools require.
@@ -97,6 +113,7 @@ export function defineTool(
       ...api,
       input_schema: schema as JsonObjectSchema,
       policy: resolved,
+      ...check,
       run,
       validate(value) {
         const parsed = inputSchema.safeParse(value);
@@ -108,20 +125,22 @@ export function defineTool(
   if (typeof inputSchema !== 'object' || inputSchema === null) {
     throw new Error(`tool "${def.name}": inputSchema must be a zod object schema or a JSON Schema object`);
   }
-  return { ...api, input_schema: inputSchema, policy: resolved, run, validate: jsonSchemaValidator(def.name, inputSchema) };
+  return { ...api, input_schema: inputSchema, policy: resolved, ...check, run, validate: jsonSchemaValidator(def.name, inputSchema) };
 }
 
 /** The API's tool object of an agent tool: everything but `run`, `validate` and `policy`. */
 export function apiTool(tool: AgentTool<unknown>): Tool {
-  const { run: _run, validate: _validate, policy: _policy, ...api } = tool;
+  const { run: _run, validate: _validate, policy: _policy, approvalCheck: _check, ...api } = tool;
   return api;
 }
 
-function toolPolicy(o: ToolPolicyOptions = {}): ToolPolicy {
+function toolPolicy(o: ToolPolicyOptions = {}, needsApproval: ToolOptions['needsApproval'] = false): ToolPolicy {
+  const approval = needsApproval === true ? 'always' : typeof needsApproval === 'function' ? 'per_call' : undefined;
   return {
     timeout: o.timeout ?? DEFAULT_TOOL_POLICY.timeout,
     ...(o.heartbeatTimeout && { heartbeatTimeout: o.heartbeatTimeout }),
     retry: { ...DEFAULT_TOOL_POLICY.retry, ...o.retry },
+    ...(approval && { approval, approvalTimeout: o.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT }),
   };
 }
 

@@ -30,73 +30,21 @@ import {
   type StartOptions,
 } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
+import { flag, json, str, UsageError, type CliIO, type Command, type Values } from './cli-kit.js';
+import { PEOPLE_COMMANDS } from './cli-people.js';
+
+export type { CliIO };
 
 const ENVIRONMENT = `environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
              AGENT_RUNNER_TASK_QUEUE (agent-runner), TEMPORAL_UI_URL (http://localhost:8233),
              AGENT_RUNNER_COMPRESSION (on), AGENT_RUNNER_ENCRYPTION_KEY[_ID] (payload codecs),
              AGENT_RUNNER_CODEC_ORIGINS, AGENT_RUNNER_CODEC_TOKEN, AGENT_RUNNER_CODEC_ALLOW_NO_TOKEN (codec server)`;
 
-/** Bad usage or bad input: exit 2, nothing started. `help` names the command whose --help to point at. */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly help: { command?: string } | false = {},
-  ) {
-    super(message);
-  }
-}
-
-/** Where the CLI writes (and reads a `-` prompt from); tests pass their own. */
-export interface CliIO {
-  out(s: string): void;
-  err(s: string): void;
-  /** Rewrite the current line (a TTY); absent elsewhere. */
-  progress?: (s: string) => void;
-  /** Where `start <agent> -` reads the prompt (default: process.stdin). */
-  stdin?: () => AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
-}
-
 const defaultIO: CliIO = {
   out: (s) => console.log(s),
   err: (s) => console.error(s),
   ...(process.stdout.isTTY && { progress: (s: string) => process.stdout.write(`\r\x1b[K${s}`) }),
 };
-
-interface OptionSpec {
-  type: 'string' | 'boolean';
-  /** How the value shows in help (`<path>`); none for a flag. */
-  value?: string;
-  help: string;
-  /** Already shown in the command's arguments (left out of the option list of the usage line). */
-  inArgs?: boolean;
-}
-
-type Values = Record<string, string | boolean | undefined>;
-
-/** One invocation of a command. */
-interface Call {
-  args: string[];
-  values: Values;
-  io: CliIO;
-  /** The runner, connected on first use (and closed by `main`). */
-  connect(): Promise<AgentRunner>;
-}
-
-interface Command {
-  /** The arguments, as the usage line shows them before the options. */
-  args: string;
-  /** At least / at most this many arguments. */
-  arity: [number, number];
-  /** What a wrong number of arguments is told: "<command> takes …". */
-  takes: string;
-  summary: string;
-  options: Record<string, OptionSpec>;
-  run(call: Call): Promise<number>;
-}
-
-const str = (v: Values, k: string) => v[k] as string | undefined;
-const flag = (v: Values, k: string) => v[k] === true;
-const json: OptionSpec = { type: 'boolean', help: 'print exactly one JSON object on stdout' };
 
 const COMMANDS: Record<string, Command> = {
   start: {
@@ -244,6 +192,7 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...PEOPLE_COMMANDS,
 };
 
 const NAMES = Object.keys(COMMANDS);

@@ -3,12 +3,13 @@
  * each tool call (name, input, result or error, duration, attempts), cancellation, the end.
  * `agent-runner watch` and `show` feed it events as they arrive.
  */
-import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ActivityNames, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
 import type { RunInput, RunResult } from '../contract/run.js';
+import type { DecideResult } from '../contract/workflow.js';
 import { clip, labelled, oneLine, reason } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -62,6 +63,11 @@ interface Pending {
 /** Turns history events into lines; keeps what it needs between calls. */
 export class RunStory {
   private readonly pending = new Map<number, Pending>();
+  /** The last model turn's tool calls, and the ids whose tool activity has been scheduled. */
+  private lastToolUses: { id: string; name: string; input: unknown }[] = [];
+  private readonly scheduledTools = new Set<string>();
+  /** Accepted updates by id: name and arguments, for the line their completion writes. */
+  private readonly updates = new Map<string, { name: string; args: unknown }>();
   /** The run's result once the history shows it closed. */
   result: RunResult | undefined;
   /** How the run closed: completed, failed, cancelled, terminated, timed out. */
@@ -85,9 +91,12 @@ export class RunStory {
       const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : '');
       return [`run of agent "${oneLine(input?.agent ?? '?')}"`, ...labelled('user: ', prompt)];
     }
+    const people = await this.peopleLines(e);
+    if (people) return people;
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const [input] = await decodePayloads(this.converter, scheduled.input);
+      if (scheduled.activityType?.name === ActivityNames.runTool) this.scheduledTools.add((input as ToolCallInput).toolUse.id);
       this.pending.set(id, { type: scheduled.activityType?.name ?? '', scheduledAt: at, input, attempt: 1 });
       return [];
     }
@@ -136,6 +145,51 @@ export class RunStory {
     return this.closeLines(e);
   }
 
+  /**
+   * People in the story: a call starting to wait for approval (the search attribute turns to
+   * `awaiting_approval`), decisions (who, after how long, why), a session's messages, notes, the
+   * end of a session, and waits that timed out. Undefined for other events.
+   */
+  private async peopleLines(e: HistoryEvent): Promise<string[] | undefined> {
+    const upsert = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.AgentStatus;
+    if (upsert) {
+      const status = defaultPayloadConverter.fromPayload<string>(upsert);
+      if (status === 'awaiting_approval') {
+        const waiting = this.lastToolUses.filter((t) => !this.scheduledTools.has(t.id));
+        return waiting.map((t) => `${I}⏸ awaiting approval: ${oneLine(t.name)} ${clip(JSON.stringify(t.input), 120)} (${oneLine(t.id)})`);
+      }
+      if (status === 'awaiting_message') return ['(waiting for the next message)'];
+      return [];
+    }
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
+    if (accepted) {
+      const input = accepted.acceptedRequest?.input;
+      const [args] = (await decodePayloads(this.converter, input?.args)) as [Record<string, string | undefined> | undefined];
+      const name = input?.name ?? '';
+      this.updates.set(accepted.acceptedRequest?.meta?.updateId ?? '', { name, args });
+      const who = args?.by ? ` (${oneLine(args.by)})` : '';
+      if (name === 'send') return labelled(`user${who}: `, args?.text ?? '');
+      if (name === 'say') return labelled(`note${who}: `, args?.text ?? '');
+      if (name === 'end') return [`session ended${who}`];
+      return [];
+    }
+    const done = e.workflowExecutionUpdateCompletedEventAttributes;
+    if (done) {
+      const update = this.updates.get(done.meta?.updateId ?? '');
+      if (update?.name !== 'decide' || !done.outcome?.success) return [];
+      const [r] = (await decodePayloads(this.converter, done.outcome.success)) as [DecideResult | undefined];
+      const args = update.args as { reason?: string; by?: string } | undefined;
+      if (!r) return [];
+      const verb = r.decision === 'approve' ? '✓ approved' : '✗ denied';
+      const waited = r.waitedMs >= 1000 ? `${(r.waitedMs / 1000).toFixed(1)} s` : `${r.waitedMs} ms`;
+      return [
+        `${I}${verb}: ${oneLine(r.tool)} (${oneLine(r.toolUseId)})${args?.by ? ` by ${oneLine(args.by)}` : ''} after ${waited}${args?.reason ? `: ${reason(args.reason)}` : ''}`,
+      ];
+    }
+    if (e.timerFiredEventAttributes) return [`${I}⌛ a wait ran out (an approval not given in time, or a session idle too long)`];
+    return undefined;
+  }
+
   private take(scheduledEventId: unknown): Pending | undefined {
     const key = Number(scheduledEventId);
     const p = this.pending.get(key);
@@ -165,6 +219,7 @@ export class RunStory {
       const out = [
         `── turn ${turn} · ${oneLine(m.model)} · ${oneLine(m.stop_reason)} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`,
       ];
+      this.lastToolUses = m.content.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, input: b.input }] : []));
       for (const b of m.content) {
         if (b.type === 'text') out.push(...labelled('assistant: ', b.text));
         else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);

@@ -24,6 +24,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { dataConverter } from '../connection/codecs.js';
 import { RunnerError } from './errors.js';
+import { decide, endSession, pendingCalls, say, send, type DecisionOptions, type PendingCall } from './people.js';
 import { RunStuckError, watchStuck } from './stuck.js';
 import { restoreResult } from './transcript.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
@@ -31,7 +32,7 @@ import type { MessageParam } from '../contract/messages.js';
 import { emptyUsage, OVERRIDE_KEYS, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
-import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery } from '../contract/workflow.js';
+import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery, type DecideResult, type SendResult } from '../contract/workflow.js';
 import { decodePayloads } from './run-story.js';
 
 export { RunnerError };
@@ -51,7 +52,7 @@ export interface StartOptions {
   rerun?: boolean;
 }
 
-const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
+const RUN_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'completed', 'failed', 'cancelled'];
 
 /** The names workers can serve (the registry, agents/registry.ts, accepts no others). */
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -453,6 +454,39 @@ export class AgentRunner {
       if (out.length >= limit) break;
     }
     return out.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  }
+
+  /** Approve a tool call waiting in a run (the only one, or `toolUseId`). Refusals are one line. */
+  approve(workflowId: string, opts: DecisionOptions = {}): Promise<DecideResult & { input: unknown }> {
+    return decide(this.client, workflowId, 'approve', opts);
+  }
+
+  /** Deny a tool call waiting in a run; the model gets `is_error` with the reason. */
+  deny(workflowId: string, opts: DecisionOptions & { reason: string }): Promise<DecideResult & { input: unknown }> {
+    return decide(this.client, workflowId, 'deny', opts);
+  }
+
+  /** Tool calls waiting for approval, across runs. */
+  pending(filter: { agent?: string; limit?: number } = {}): Promise<PendingCall[]> {
+    return pendingCalls(this.client, filter);
+  }
+
+  /**
+   * Send a session its next message and wait for that exchange's reply. With `agent`, a session
+   * with this id is started if none runs (update-with-start).
+   */
+  send(workflowId: string, text: string, opts: { agent?: string; by?: string; idleTimeout?: string } = {}): Promise<SendResult> {
+    return send(this.client, workflowId, text, { ...opts, taskQueue: this.settings.taskQueue });
+  }
+
+  /** End a session now. */
+  endSession(workflowId: string, by?: string): Promise<void> {
+    return endSession(this.client, workflowId, by);
+  }
+
+  /** A note for a working run, delivered with its next model call. */
+  say(workflowId: string, text: string, by?: string): Promise<number> {
+    return say(this.client, workflowId, text, by);
   }
 
   /** Close the connection if this runner opened it. */

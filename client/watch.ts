@@ -6,6 +6,7 @@
 import type { temporal } from '@temporalio/proto';
 import { ActivityNames, type ModelProgress } from '../contract/activities.js';
 import type { RunHandle } from './runner.js';
+import { plain } from './format.js';
 import { decodePayloads, RunStory } from './run-story.js';
 import { stuckLine, watchStuck } from './stuck.js';
 
@@ -92,8 +93,10 @@ function startProgress(run: RunHandle, out: WatchOutput): () => void {
         if (!model) return;
         const [p] = (await decodePayloads(run.client.options.loadedDataConverter, model.heartbeatDetails)) as [ModelProgress | undefined];
         const attempt = model.attempt && model.attempt > 1 ? ` (attempt ${model.attempt})` : '';
+        // The live text: the tail of what the model has written so far (its heartbeat carries it).
+        const tail = p?.text ? ` "${plain(p.text.replace(/\s+/g, ' ').slice(-80))}"` : '';
         const text = p
-          ? `… model ${p.phase === 'streaming' ? 'streaming' : 'waiting for the first token'}: ~${p.outputTokens} output tokens so far${attempt}`
+          ? `… model ${p.phase === 'streaming' ? 'streaming' : 'waiting for the first token'}: ~${p.outputTokens} output tokens so far${attempt}${tail}`
           : `… calling the model${attempt}`;
         if (out.progress) out.progress(text);
         else if (text !== last && Date.now() - lastPrinted >= 2000) {

@@ -13,6 +13,7 @@ export const ActivityNames = {
   resolveAgent: 'resolveAgent',
   callModel: 'callModel',
   runTool: 'runTool',
+  needsApproval: 'needsApproval',
 } as const;
 
 /** Input of `resolveAgent`. */
@@ -41,7 +42,14 @@ export interface ModelProgress {
   /** Output tokens so far: exact once the API reports them, else estimated from streamed text. */
   outputTokens: number;
   events: number;
+  /** The assistant's text so far: its last {@link PROGRESS_TEXT_CHARS} characters (the live text `watch` and `chat` show). */
+  text?: string;
+  /** Characters of text streamed so far (to tell how much of `text` is new). */
+  textChars?: number;
 }
+
+/** How much of the text so far the model call's heartbeat carries. */
+export const PROGRESS_TEXT_CHARS = 2000;
 
 /** Input of `runTool`. */
 export interface ToolCallInput {
@@ -54,6 +62,12 @@ export interface ToolCallInput {
   maxResultBytes?: number;
 }
 
+/** Input of `needsApproval`: one call of a tool whose approval is decided per call. */
+export interface ApprovalCheckInput {
+  agent: string;
+  toolUse: { id: string; name: string; input: unknown };
+}
+
 /** The activities, as the workflow calls them. */
 export interface AgentActivities {
   /** The agent plus the caller's overrides → the run's fixed configuration. */
@@ -62,4 +76,6 @@ export interface AgentActivities {
   [ActivityNames.callModel](input: ModelCallInput): Promise<ModelCallResult>;
   /** One `tool_use` block → its `tool_result` (business failures are `is_error` results). */
   [ActivityNames.runTool](input: ToolCallInput): Promise<ToolResultBlockParam>;
+  /** Whether this call needs a person's approval (tools that decide per call, from the input). */
+  [ActivityNames.needsApproval](input: ApprovalCheckInput): Promise<boolean>;
 }

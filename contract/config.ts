@@ -41,7 +41,20 @@ export interface ToolPolicy {
     backoffCoefficient: number;
     maximumInterval: string;
   };
+  /**
+   * Whether a call waits for a person's approval before it runs: `always`, or `per_call` (the
+   * tool decides from the input, in an activity, so the decision is recorded). Absent: never.
+   */
+  approval?: 'always' | 'per_call';
+  /** How long a call waits for a decision before it is denied (default {@link DEFAULT_APPROVAL_TIMEOUT}). */
+  approvalTimeout?: string;
 }
+
+/** How long a tool call waits for a person's decision by default: a day. */
+export const DEFAULT_APPROVAL_TIMEOUT = '24h';
+
+/** How long a session waits for its next message by default: a day. */
+export const DEFAULT_SESSION_IDLE_TIMEOUT = '24h';
 
 /** Size limits that keep a run within Temporal's payload and history limits and the model's window. */
 export interface RunLimits {

@@ -259,6 +259,9 @@ export const ToolErrorText = {
   invalidInput: (name: string, problems: string) => `Invalid input for tool ${name}: ${problems}`,
   unserialisable: (name: string, why: string) => `Tool ${name} returned a value that is not JSON-serialisable (${why}).`,
   cancelled: (name: string) => `Tool ${name} was cancelled: the run was cancelled before it finished.`,
+  denied: (name: string, reason: string, by?: string) => `Tool ${name} was not run: a person denied it${by ? ` (${by})` : ''}: ${reason}`,
+  approvalTimedOut: (name: string, timeout: string) =>
+    `Tool ${name} was not run: it needs a person's approval and none came within ${timeout}. Tell the user it is waiting for approval, or do without it.`,
   exhausted: (name: string, attempts: number, why: string) => `Tool ${name} failed after ${attempts} attempt(s): ${why}`,
 } as const;
 

@@ -7,6 +7,9 @@
 import { MAX_CONVERSATION_BYTES } from './config.js';
 import { OVERRIDE_KEYS, type RunInput } from './run.js';
 
+/** A duration Temporal reads: a number and a unit. */
+const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d)$/;
+
 /** UTF-8 bytes of a value as JSON (what a payload carries), without Node's Buffer. */
 export function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
@@ -28,7 +31,15 @@ export function runInputProblem(input: unknown): string | null {
   if (typeof i.agent !== 'string' || i.agent.trim() === '') return 'agent name is required (e.g. "triage")';
   const hasPrompt = i.prompt !== undefined;
   const hasMessages = i.messages !== undefined;
-  if (hasPrompt === hasMessages) return 'give exactly one of prompt or messages';
+  if (i.session !== undefined) {
+    const s = i.session as { idleTimeout?: unknown } | null;
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) return 'session must be an object { idleTimeout? }';
+    if (s.idleTimeout !== undefined && (typeof s.idleTimeout !== 'string' || !DURATION.test(s.idleTimeout))) {
+      return 'session.idleTimeout must be a duration such as "30m", "24h" or "7d"';
+    }
+    if (hasPrompt && hasMessages) return 'give at most one of prompt or messages';
+    if (!hasPrompt && !hasMessages) return null; // a session may start empty: its first message is sent
+  } else if (hasPrompt === hasMessages) return 'give exactly one of prompt or messages';
   if (hasPrompt && typeof i.prompt !== 'string') return `prompt must be a string, got ${kind(i.prompt)}`;
   if (hasPrompt && (i.prompt as string).trim() === '') return 'prompt is empty: say what the agent should do';
   if (hasMessages) {

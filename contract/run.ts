@@ -4,7 +4,7 @@
  * JSON-safe shapes only: they travel through Temporal payloads, to clients in any language.
  */
 import type { RunConfig } from './config.js';
-import type { MessageParam, StopReason, ToolChoice } from './messages.js';
+import type { MessageParam, StopReason, ToolChoice, ToolResultBlockParam, ToolUseBlock } from './messages.js';
 
 /** Overrides a caller may give when starting a run; everything else comes from the agent definition. */
 export interface RunOverrides {
@@ -27,6 +27,12 @@ export interface RunInput {
   /** Or a whole initial conversation, in Messages API shape, starting with a `user` message. */
   messages?: MessageParam[];
   overrides?: RunOverrides;
+  /**
+   * A session: after the model ends its turn the run waits for the next user message (the `send`
+   * update) instead of completing; it ends after `idleTimeout` without one (default `'24h'`) or
+   * on the `end` update. A session may start without a prompt: its first message is then sent.
+   */
+  session?: { idleTimeout?: string };
   /** Set only by the run itself when it continues as new. */
   carry?: RunCarry;
 }
@@ -65,13 +71,31 @@ export interface RunCarry {
   execution: number;
   /** Tool results replaced by placeholders so far. */
   elided: number;
+  /** A session's exchanges so far and the messages it accepted but had not taken yet. */
+  session?: { exchanges: number; queued: { text: string; by?: string }[] };
+  /** Notes (the `say` update) not yet delivered. */
+  notes?: string[];
+  /** Turns of the model calls made before the current exchange (sessions count `maxTurns` per exchange). */
+  exchangeStartTurns?: number;
+  /** A turn whose tool calls were still waiting for approval when the run continued as new. */
+  pendingTurn?: PendingTurn;
+}
+
+/** The tool phase of a turn, handed over while some of its calls wait for a person. */
+export interface PendingTurn {
+  turn: number;
+  calls: ToolUseBlock[];
+  /** In `calls` order; null for a call still waiting. */
+  results: (ToolResultBlockParam | null)[];
+  /** When each waiting call began to wait (ms since the epoch): its deadline runs from there. */
+  approvals: { toolUseId: string; requestedAt: number }[];
 }
 
 /** How a run ended. */
 export type RunStatus = 'completed' | 'failed' | 'cancelled';
 
 /** The model's last stop reason, or the runner's own. */
-export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error';
+export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error' | 'session_idle' | 'session_ended';
 
 /**
  * The largest result a run returns in one payload, in bytes of JSON: Temporal refuses payloads
@@ -129,7 +153,19 @@ export function finalTextOf(messages: readonly MessageParam[]): string {
 }
 
 /** What a run is doing right now. */
-export type RunPhase = 'starting' | 'calling_model' | 'running_tools' | 'done';
+export type RunPhase = 'starting' | 'calling_model' | 'running_tools' | 'awaiting_approval' | 'awaiting_message' | 'done';
+
+/** A tool call waiting for a person's decision. */
+export interface PendingApproval {
+  toolUseId: string;
+  tool: string;
+  input: unknown;
+  /** What a decision must quote: `inputHash(input)` of contract/hash.ts. */
+  inputHash: string;
+  /** ISO times: when the call started waiting, and when it is denied for want of a decision. */
+  requestedAt: string;
+  deadline: string;
+}
 
 /** A tool call of the current turn that has not finished. */
 export interface PendingToolCall {
@@ -154,4 +190,10 @@ export interface RunState {
   cancelReason?: string;
   /** Which Temporal execution of the run this is (1, then 2 after a continue-as-new, …). */
   execution: number;
+  /** Tool calls waiting for a person's decision (the `decide` update). */
+  pendingApprovals: PendingApproval[];
+  /** Notes (the `say` update) waiting for the next model call. */
+  queuedNotes: number;
+  /** For a session: exchanges completed, messages queued, and when it ends if nothing comes. */
+  session?: { exchanges: number; queuedMessages: number; idleDeadline?: string };
 }

@@ -39,6 +39,14 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms))]);
 }
 
+async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 async function untilPhase(workflowId: string, phase: string): Promise<void> {
   const handle = h.client.workflow.getHandle(workflowId);
   const deadline = Date.now() + 10_000;
@@ -111,7 +119,13 @@ describe('a reply that cannot be acted on is a failed model attempt, never tool 
       message([textBlock('Opening a ticket.'), toolUse('create_support_ticket', input, id)], 'tool_use'),
       text('Ticket opened.'),
     );
-    const r = await within(20_000, 'the run', h.run('triage', 'refund for 48810 please, open a ticket'));
+    const run = await h.runner.start('triage', 'refund for 48810 please, open a ticket');
+    // The ticket waits for a person's approval: only the whole input ever reaches one.
+    await until('the call to wait for approval', async () => (await h.runner.state(run.workflowId)).pendingApprovals.length === 1);
+    const waiting = (await h.runner.state(run.workflowId)).pendingApprovals[0]!;
+    expect(waiting.input).toEqual(input);
+    await h.runner.approve(run.workflowId, { by: 'test' });
+    const r = await within(20_000, 'the run', run.result());
     expect(r.status).toBe('completed');
     const tickets = listTickets(join(dataDir, 'tickets'));
     expect(tickets).toHaveLength(1);

@@ -27,3 +27,10 @@ export const { callModel, runTool } = proxyActivities<AgentActivities>({
   startToCloseTimeout: '10m',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });
+
+/** A tool's per-call approval check: quick, local to the worker's agent code, recorded in history. */
+export const { needsApproval } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 3, maximumInterval: '5s' },
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+});

@@ -1,6 +1,7 @@
 /**
  * The durable agent loop: call the model, run the tools it asks for, send the results back,
- * repeat until the model stops for another reason.
+ * repeat until the model stops for another reason. A session then waits for the next user
+ * message and goes on; a one-shot run completes.
  *
  * Determinism: everything that touches the outside world (the agent registry, the Messages API,
  * tool handlers) happens in activities; this file only orders them. The run's configuration is
@@ -8,30 +9,21 @@
  * changes an agent's definition does not change a run already under way.
  *
  * Cancellation (the `cancel` signal, or Temporal's own cancel) cancels the loop's scope: the
- * in-flight model call and tools are cancelled and nothing new starts. A cancelled run
- * *completes* with status `cancelled` and a transcript in which every `tool_use` has its result.
- *
- * Seam: a session (a run that waits for the next user message instead of completing) plugs in
- * where the loop ends with `done`.
+ * in-flight model call and tools are cancelled, calls waiting for approval are answered, and
+ * nothing new starts. A cancelled run *completes* with status `cancelled` and a transcript in
+ * which every `tool_use` has its result.
  */
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  ContinueAsNew,
-  isCancellation,
-  ApplicationFailure,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { DEFAULT_LIMITS, type RunConfig } from '../contract/config.js';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, ContinueAsNew, isCancellation } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TIMEOUT, type RunConfig } from '../contract/config.js';
 import { failureLine, Failures } from '../contract/failures.js';
-import type { RunInput, RunResult } from '../contract/run.js';
+import type { PendingTurn, RunInput, RunResult } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { resolveAgent } from './activities.js';
 import { AgentRun } from './run-state.js';
-import { fitContext, takeTurn } from './turn.js';
+import { fitContext, takeTurn, toolPhase, type TurnOutcome } from './turn.js';
 
-/** Workflow `agentRun`: one agent run from prompt to final answer. */
+/** Workflow `agentRun`: one agent run from prompt to final answer (or a session, exchange after exchange). */
 export async function agentRun(input: RunInput): Promise<RunResult> {
   const run = new AgentRun(input);
   const problem = input?.carry ? null : runInputProblem(input);
@@ -40,21 +32,63 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
   try {
     await run.scope.run(async () => {
       const config = await runConfig(input, run);
-      while (!run.cancelled) {
-        if (run.turns >= config.maxTurns) {
-          run.stopReason = 'max_turns';
-          break;
-        }
-        fitContext(run, config);
-        await continueAsNewIfDue(run, config);
-        if ((await takeTurn(run, config)) === 'done') break;
-      }
+      const pending = input.carry?.pendingTurn;
+      if (pending && (await resumeTurn(run, config, input, pending)) === 'stop') return;
+      await converse(run, config, input);
     });
   } catch (e) {
     if (e instanceof ApplicationFailure || e instanceof ContinueAsNew) throw e; // a failed run / the next execution
     if (!isCancellation(e)) run.fail(failureLine(e));
   }
-  return run.cancelled ? run.finishCancelled() : run.finish('completed');
+  const result = run.cancelled ? run.finishCancelled() : run.finish('completed');
+  await run.settleHandlers();
+  return result;
+}
+
+/** One-shot: turns until the model stops. Session: that, then the next message, until idle or ended. */
+async function converse(run: AgentRun, config: RunConfig, input: RunInput): Promise<void> {
+  const session = run.session;
+  for (;;) {
+    if (session && (run.messages.length === 0 || run.messages.at(-1)?.role === 'assistant')) {
+      run.phase = 'awaiting_message';
+      const idle = input.session?.idleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT;
+      run.idleDeadline = new Date(Date.now() + msToNumber(idle)).toISOString();
+      run.publish('running');
+      const next = await session.next(run.messages, msToNumber(idle), () => !session.waiting && run.handoffDue(config), run);
+      if (next === 'handoff') await handOver(run, config, input);
+      if (next === 'idle' || next === 'ended') {
+        run.stopReason = next === 'idle' ? 'session_idle' : 'session_ended';
+        return;
+      }
+      run.exchangeStartTurns = run.turns;
+    }
+    const outcome = await turns(run, config, input);
+    if (!session || outcome === 'stop') return;
+    session.finishExchange(run.messages, run.stopReason, run);
+  }
+}
+
+/** Turns until the model ends its turn (`done`), the turn limit is reached, or the run is cancelled (`stop`). */
+async function turns(run: AgentRun, config: RunConfig, input: RunInput): Promise<'done' | 'stop'> {
+  while (!run.cancelled) {
+    if (run.turns - run.exchangeStartTurns >= config.maxTurns) {
+      run.stopReason = 'max_turns';
+      return run.session ? 'done' : 'stop';
+    }
+    fitContext(run, config);
+    await continueAsNewIfDue(run, config, input);
+    const outcome: TurnOutcome = await takeTurn(run, config);
+    if (outcome === 'done') return 'done';
+    if (typeof outcome === 'object') await handOver(run, config, input, outcome.handoff);
+  }
+  return 'stop';
+}
+
+/** A turn handed over while its calls waited for approval: finish it, then go on as usual. */
+async function resumeTurn(run: AgentRun, config: RunConfig, input: RunInput, pending: PendingTurn): Promise<'next_turn' | 'stop'> {
+  const outcome = await toolPhase(run, config, pending.turn, pending.calls, pending);
+  if (typeof outcome === 'object') await handOver(run, config, input, outcome.handoff);
+  return run.cancelled ? 'stop' : 'next_turn';
 }
 
 /** The run's configuration: resolved once when it starts, carried across executions. */
@@ -73,12 +107,35 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
   return { ...config, limits: { ...DEFAULT_LIMITS, ...config.limits } };
 }
 
-/** At a turn boundary, hand the run to a fresh execution before its history grows too big. */
-async function continueAsNewIfDue(run: AgentRun, config: RunConfig): Promise<void> {
-  const info = workflowInfo();
+/**
+ * At a turn boundary, hand the run to a fresh execution before its history grows too big — not
+ * while a session's `send` waits for this exchange's reply (an update cannot cross executions):
+ * a session hands over between exchanges.
+ */
+async function continueAsNewIfDue(run: AgentRun, config: RunConfig, input: RunInput): Promise<void> {
   if (run.turns === run.turnsAtStart) return; // at least one turn per execution
-  if (!info.continueAsNewSuggested && info.historySize < config.limits.continueAsNewAtBytes) return;
+  if (run.session?.waiting || !run.handoffDue(config)) return;
+  await handOver(run, config, input);
+}
+
+/** Continue as new, carrying everything the run has (and a turn still waiting for approvals). */
+async function handOver(run: AgentRun, config: RunConfig, input: RunInput, pendingTurn?: PendingTurn): Promise<never> {
   await condition(allHandlersFinished);
-  const { messages, turns, usage, execution, elided } = run;
-  await continueAsNew<typeof agentRun>({ agent: run.agent, carry: { config, messages, turns, usage, execution: execution + 1, elided } });
+  const { messages, turns, usage, execution, elided, exchangeStartTurns } = run;
+  return continueAsNew<typeof agentRun>({
+    agent: run.agent,
+    ...(input.session && { session: input.session }),
+    carry: {
+      config,
+      messages,
+      turns,
+      usage,
+      execution: execution + 1,
+      elided,
+      ...(exchangeStartTurns > 0 && { exchangeStartTurns }),
+      ...(run.session && { session: run.session.carry() }),
+      ...(run.notes.queued.length > 0 && { notes: [...run.notes.queued] }),
+      ...(pendingTurn && { pendingTurn }),
+    },
+  });
 }

@@ -7,7 +7,9 @@
  * the same points of the loop as in every recorded history.
  */
 import {
+  allHandlersFinished,
   CancellationScope,
+  condition,
   metricMeter,
   patched,
   setCurrentDetails,
@@ -15,6 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RunConfig } from '../contract/config.js';
 import { oneLine, runFailure } from '../contract/failures.js';
 import type { MessageParam } from '../contract/messages.js';
 import {
@@ -33,6 +36,8 @@ import {
 import { jsonBytes } from '../contract/run-input.js';
 import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { cancelSignal, stateQuery } from '../contract/workflow.js';
+import { Approvals } from './approvals.js';
+import { Notes, Session } from './session.js';
 
 /** Reasons and failure lines are kept to this many characters: they come from outside. */
 const MAX_REASON_CHARS = 2000;
@@ -59,6 +64,16 @@ export class AgentRun {
   elided: number;
   /** The loop runs in this scope; cancelling it cancels the model call and the tools in flight. */
   readonly scope = new CancellationScope();
+  /** Tool calls waiting for a person's decision. */
+  readonly approvals: Approvals;
+  /** Notes for the next model call. */
+  readonly notes: Notes;
+  /** Set for a session: its messages and exchanges. */
+  readonly session: Session | undefined;
+  /** Turns made before the current exchange: a session's `maxTurns` counts per exchange. */
+  exchangeStartTurns: number;
+  /** When a waiting session ends if no message comes (ISO). */
+  idleDeadline: string | undefined;
   /**
    * How many leading messages are exactly the last completed model call's input plus its reply
    * (both in this execution's history), or 0. A result too large for one payload leaves them out.
@@ -78,12 +93,18 @@ export class AgentRun {
     this.usage = carry?.usage ?? emptyUsage();
     this.execution = carry?.execution ?? 1;
     this.elided = carry?.elided ?? 0;
+    this.exchangeStartTurns = carry?.exchangeStartTurns ?? 0;
+    if (input?.session && !carry && input.prompt === undefined && input.messages === undefined) this.messages = [];
     // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
     // unregistered attribute can never fail a workflow task and leave the run stuck.
     this.searchable = workflowInfo().typedSearchAttributes.get(AgentName) !== undefined;
     // Versioned: runs started before this change upserted at every phase; new runs upsert only
     // when a value changes (once per turn), which saves a server transaction per turn.
     this.upsertOnChange = patched('search-attributes-on-change');
+    const done = () => this.phase === 'done';
+    this.approvals = new Approvals(() => this.refreshPhase());
+    this.notes = new Notes(carry?.notes, done);
+    this.session = input?.session ? new Session(carry?.session, done) : undefined;
     setHandler(stateQuery, () => this.snapshot());
     setHandler(cancelSignal, (arg: unknown) => {
       if (this.phase === 'done' || this.cancelReason !== undefined) return;
@@ -110,21 +131,49 @@ export class AgentRun {
     return this.cancelReason !== undefined || this.scope.consideredCancelled;
   }
 
+  /** While tools run, the phase says whether some wait for a person. */
+  refreshPhase(): void {
+    if (this.phase !== 'running_tools' && this.phase !== 'awaiting_approval') return;
+    const phase = this.approvals.size > 0 ? 'awaiting_approval' : 'running_tools';
+    if (phase === this.phase) return;
+    this.phase = phase;
+    this.publish('running');
+  }
+
+  /** Whether the history is big enough to hand the run to a fresh execution. */
+  handoffDue(config: RunConfig): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historySize >= config.limits.continueAsNewAtBytes;
+  }
+
+  /** Let every update handler answer before the run closes (a session's waiting `send`s get the last state). */
+  async settleHandlers(): Promise<void> {
+    this.session?.closeAll(this.messages, this.stopReason);
+    await condition(allHandlersFinished);
+  }
+
   /** Show the run's progress: the UI's current details always, the search attributes when they changed. */
   publish(status: 'running' | RunStatus): void {
     const tokens = this.usage.input_tokens + this.usage.output_tokens;
+    const waitingFor = this.approvals.pending().map((p) => `${p.tool} (${p.toolUseId})`);
     const doing =
       this.phase === 'calling_model'
         ? 'calling the model'
         : this.phase === 'running_tools'
           ? `running ${this.pendingTools.size} tool(s)`
-          : status;
+          : this.phase === 'awaiting_approval'
+            ? `awaiting approval: ${waitingFor.join(', ')}`
+            : this.phase === 'awaiting_message'
+              ? 'awaiting the next message'
+              : status;
     setCurrentDetails(`turn ${this.turns} · ${doing} · ${tokens} tokens`);
-    const values = `${status}/${this.turns}/${tokens}`;
+    // A run waiting for a person is findable as such (`list --status awaiting_approval`, UI filters).
+    const shown = status === 'running' && (this.phase === 'awaiting_approval' || this.phase === 'awaiting_message') ? this.phase : status;
+    const values = `${shown}/${this.turns}/${tokens}`;
     if (!this.searchable || (this.upsertOnChange && values === this.published)) return;
     this.published = values;
     upsertSearchAttributes([
-      { key: AgentStatus, value: status },
+      { key: AgentStatus, value: shown },
       { key: AgentTurns, value: this.turns },
       { key: AgentTokens, value: tokens },
     ]);
@@ -143,6 +192,15 @@ export class AgentRun {
       lastAssistantText: clip(finalTextOf(this.messages), MAX_PREVIEW_CHARS),
       ...(this.cancelReason !== undefined && { cancelReason: this.cancelReason }),
       execution: this.execution,
+      pendingApprovals: this.approvals.pending(),
+      queuedNotes: this.notes.queued.length,
+      ...(this.session && {
+        session: {
+          exchanges: this.session.exchanges,
+          queuedMessages: this.session.queue.length,
+          ...(this.idleDeadline && this.phase === 'awaiting_message' && { idleDeadline: this.idleDeadline }),
+        },
+      }),
     };
   }
 

@@ -1,47 +1,133 @@
 /**
  * Running one turn's `tool_use` blocks: each is its own activity, all run concurrently, and every
- * outcome — success, `is_error`, failure after retries, cancellation — is a `tool_result`, so the
- * conversation stays sendable whatever happens.
+ * outcome — success, `is_error`, denial, failure after retries, cancellation — is a
+ * `tool_result`, so the conversation stays sendable whatever happens.
  *
- * Seam: a tool that needs a person's approval waits here, per call, before its activity is
- * scheduled; the other calls of the turn run meanwhile.
+ * A call that needs a person's approval waits for it (workflows/approvals.ts) before its activity
+ * is scheduled; the other calls run meanwhile. If the history grows past the continue-as-new
+ * threshold while only approvals are outstanding, the phase is handed to the next execution as a
+ * {@link PendingTurn}: the finished results and each waiting call's start of wait.
  */
-import { isCancellation } from '@temporalio/workflow';
-import type { RunConfig } from '../contract/config.js';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { DEFAULT_APPROVAL_TIMEOUT, type RunConfig, type ToolPolicy } from '../contract/config.js';
 import { failureLine, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js';
-import { runTool } from './activities.js';
+import type { PendingTurn } from '../contract/run.js';
+import { needsApproval, runTool } from './activities.js';
+import type { AgentRun } from './run-state.js';
 import { toolSummary } from './transcript.js';
 
+/** The tool phase's end: every call's result in `tool_use` order, or a hand-over to the next execution. */
+export type ToolPhaseOutcome = { results: ToolResultBlockParam[] } | { handoff: PendingTurn };
+
+/** Run the calls of one turn (or what is left of a handed-over one). */
+export async function runToolPhase(
+  run: AgentRun,
+  config: RunConfig,
+  turn: number,
+  calls: ToolUseBlock[],
+  prior?: PendingTurn,
+): Promise<ToolPhaseOutcome> {
+  const results: (ToolResultBlockParam | undefined)[] = calls.map((_, i) => prior?.results[i] ?? undefined);
+  const waitingSince = new Map(prior?.approvals.map((a) => [a.toolUseId, a.requestedAt]));
+  const inActivity = new Set<string>();
+  const all = Promise.all(
+    calls.map(async (call, i) => {
+      if (results[i]) return;
+      results[i] = await runToolCall(run, config, call, turn, { inActivity, waitingSince: waitingSince.get(call.id) });
+      run.pendingTools.delete(call.id);
+    }),
+  );
+  let settled = false;
+  void all.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  // Hand over only while nothing runs: every unfinished call is waiting for a person. The wait itself
+  // is not cancellable: on cancel each call ends (with an is_error result), and the turn with them.
+  await CancellationScope.nonCancellable(() =>
+    condition(() => settled || (inActivity.size === 0 && run.approvals.size > 0 && run.handoffDue(config))),
+  );
+  if (!settled) {
+    const approvals = run.approvals.pending().map((p) => ({ toolUseId: p.toolUseId, requestedAt: Date.parse(p.requestedAt) }));
+    return { handoff: { turn, calls, results: results.map((r) => r ?? null), approvals } };
+  }
+  await all;
+  return { results: results as ToolResultBlockParam[] };
+}
+
 /** Run one `tool_use` block; every outcome, failures and cancellation included, is a `tool_result`. */
-export async function runToolCall(config: RunConfig, call: ToolUseBlock, turn: number, workflowId: string): Promise<ToolResultBlockParam> {
+async function runToolCall(
+  run: AgentRun,
+  config: RunConfig,
+  call: ToolUseBlock,
+  turn: number,
+  opts: { inActivity: Set<string>; waitingSince: number | undefined },
+): Promise<ToolResultBlockParam> {
   const isError = (text: string): ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: call.id, content: text, is_error: true });
   // The name comes from the model (a prompt injection can steer it to `constructor` or
   // `__proto__`): only the config's own keys are tools.
   const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;
   if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
   try {
-    return await runTool.executeWithOptions(
-      {
-        summary: toolSummary(call.name, call.input),
-        startToCloseTimeout: policy.timeout,
-        ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
-        retry: policy.retry,
-      },
-      [
+    const denied = await approvalGate(run, config, call, policy, opts.waitingSince);
+    if (denied) return isError(denied);
+    opts.inActivity.add(call.id);
+    try {
+      return await runTool.executeWithOptions(
         {
-          agent: config.agent,
-          toolUse: { id: call.id, name: call.name, input: call.input },
-          idempotencyKey: `${workflowId}/${call.id}`,
-          turn,
-          maxResultBytes: config.limits.toolResultMaxBytes,
+          summary: toolSummary(call.name, call.input),
+          startToCloseTimeout: policy.timeout,
+          ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
+          retry: policy.retry,
         },
-      ],
-    );
+        [
+          {
+            agent: config.agent,
+            toolUse: { id: call.id, name: call.name, input: call.input },
+            idempotencyKey: `${run.workflowId}/${call.id}`,
+            turn,
+            maxResultBytes: config.limits.toolResultMaxBytes,
+          },
+        ],
+      );
+    } finally {
+      opts.inActivity.delete(call.id);
+    }
   } catch (e) {
     // Keep the transcript sendable: a cancelled tool still answers its tool_use.
     if (isCancellation(e)) return isError(ToolErrorText.cancelled(call.name));
     // Infrastructure failure after the tool's retries: the model learns of it and the run goes on.
     return isError(ToolErrorText.exhausted(call.name, policy.retry.maximumAttempts, failureLine(e)));
   }
+}
+
+/** Wait for a person when the tool asks for it: the text the model gets when denied, else undefined. */
+async function approvalGate(
+  run: AgentRun,
+  config: RunConfig,
+  call: ToolUseBlock,
+  policy: ToolPolicy,
+  waitingSince: number | undefined,
+): Promise<string | undefined> {
+  if (!policy.approval) return undefined;
+  // Per-call decisions come from the tool's own code, in an activity (recorded; replays agree).
+  // A call handed over while waiting has been found to need approval already.
+  if (policy.approval === 'per_call' && waitingSince === undefined) {
+    const needed = await needsApproval
+      .executeWithOptions({ summary: `approval needed? ${toolSummary(call.name, call.input)}` }, [
+        { agent: config.agent, toolUse: { id: call.id, name: call.name, input: call.input } },
+      ])
+      .catch((e: unknown) => {
+        if (isCancellation(e)) throw e;
+        return true; // the check failed: ask a person
+      });
+    if (!needed) return undefined;
+  }
+  const timeout = policy.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+  const decision = await run.approvals.wait(call, timeout, waitingSince);
+  if (decision.approved) return undefined;
+  return decision.timedOut
+    ? ToolErrorText.approvalTimedOut(call.name, timeout)
+    : ToolErrorText.denied(call.name, decision.reason, decision.by);
 }

@@ -12,12 +12,14 @@ import { Failures } from '../contract/failures.js';
 import { conversationTooLarge } from '../contract/run-input.js';
 import { callModel } from './activities.js';
 import { conversationBytes, fitConversation } from './context-policy.js';
+import type { PendingTurn } from '../contract/run.js';
 import type { AgentRun } from './run-state.js';
-import { runToolCall } from './tool-calls.js';
+import { runToolPhase } from './tool-calls.js';
 import { addUsage, toolUses } from './transcript.js';
+import type { ToolUseBlock } from '../contract/messages.js';
 
-/** What the loop does after a turn. */
-export type TurnOutcome = 'next_turn' | 'done';
+/** What the loop does after a turn: another, stop, or hand a turn still waiting for approvals to the next execution. */
+export type TurnOutcome = 'next_turn' | 'done' | { handoff: PendingTurn };
 
 /**
  * The context-window policy, applied before the call is scheduled: the request (and any
@@ -36,6 +38,8 @@ export function fitContext(run: AgentRun, config: RunConfig): void {
 /** Call the model once and act on its stop reason. */
 export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOutcome> {
   const turn = run.turns + 1;
+  // Steering notes go with this call, after the last turn's tool results.
+  run.notes.deliver(run.messages);
   run.phase = 'calling_model';
   run.publish('running');
   const { message } = await callModel.executeWithOptions(
@@ -71,17 +75,26 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
   const calls = toolUses(message);
   if (calls.length === 0) run.fail('the model stopped with tool_use but sent no tool_use block');
 
+  return toolPhase(run, config, turn, calls);
+}
+
+/**
+ * Run a turn's tools (or, after a hand-over, what is left of them) and append their results:
+ * parallel calls run concurrently; results go back in one user message, in `tool_use` order.
+ */
+export async function toolPhase(
+  run: AgentRun,
+  config: RunConfig,
+  turn: number,
+  calls: ToolUseBlock[],
+  prior?: PendingTurn,
+): Promise<TurnOutcome> {
   run.phase = 'running_tools';
-  for (const c of calls) run.pendingTools.set(c.id, { id: c.id, name: c.name, input: c.input });
+  calls.forEach((c, i) => prior?.results[i] || run.pendingTools.set(c.id, { id: c.id, name: c.name, input: c.input }));
   run.publish('running');
-  // Parallel calls run concurrently; results go back in one user message, in tool_use order.
-  const results = await Promise.all(
-    calls.map(async (call) => {
-      const result = await runToolCall(config, call, turn, run.workflowId);
-      run.pendingTools.delete(call.id);
-      return result;
-    }),
-  );
+  const outcome = await runToolPhase(run, config, turn, calls, prior);
+  if ('handoff' in outcome) return outcome;
+  const { results } = outcome;
   run.messages.push({ role: 'user', content: results });
   const toolErrors = metricMeter.createCounter('agent_runner_tool_errors', 'errors', 'Tool calls answered with is_error, by tool');
   results.forEach((r, i) => r.is_error && toolErrors.add(1, { agent: run.agent, tool: calls[i]!.name }));

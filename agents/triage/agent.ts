@@ -23,7 +23,8 @@ export const getOrderStatus = defineTool({
 
 /**
  * Opens a support ticket: a side effect, made exactly-once by the idempotency key (the same
- * `tool_use` never opens two tickets, whatever retries or crashes happen).
+ * `tool_use` never opens two tickets, whatever retries or crashes happen), and only once a person
+ * has approved the call.
  */
 export const createSupportTicket = defineTool({
   name: 'create_support_ticket',
@@ -36,6 +37,8 @@ export const createSupportTicket = defineTool({
     priority: z.enum(['low', 'normal', 'high']).default('normal').describe('How urgent it is.'),
   }),
   policy: { timeout: '10s', retry: { maximumAttempts: 5 } },
+  // A ticket puts a person to work: one approves it first (agent-runner pending / approve / deny).
+  needsApproval: true,
   run: ({ summary, order_id, priority }, ctx) => {
     const { ticket, created } = createTicketOnce(ctx.idempotencyKey, { summary, order_id: order_id ?? null, priority });
     return { ticket_id: ticket.ticket_id, status: created ? 'created' : 'already created for this request' };

@@ -78,12 +78,6 @@ interface ToolOptions extends ApiToolFields {
   name: string;
   description: string;
   policy?: ToolPolicyOptions;
-  /**
-   * Whether a call waits for a person's approval before it runs: `false` (default), `true`, or a
-   * function of the (validated) input deciding per call — run in an activity, so the decision is
-   * recorded and a replay makes the same one.
-   */
-  needsApproval?: boolean | ((input: never) => boolean | Promise<boolean>);
 }
 
 /** Define a tool whose input is a zod object schema. */
@@ -91,15 +85,24 @@ export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
   def: ToolOptions & {
     inputSchema: S;
     run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
+    /** Whether a call waits for a person's approval: `false` (default), `true`, or decided per call from the input (in an activity, so recorded). */
     needsApproval?: boolean | ((input: z.infer<S>) => boolean | Promise<boolean>);
   },
 ): AgentTool<z.infer<S>>;
 /** Define a tool whose input is described by a JSON Schema (validated with Ajv). */
 export function defineTool<I = Record<string, unknown>>(
-  def: ToolOptions & { inputSchema: JsonObjectSchema; run(input: I, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
+  def: ToolOptions & {
+    inputSchema: JsonObjectSchema;
+    run(input: I, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
+    needsApproval?: boolean | ((input: I) => boolean | Promise<boolean>);
+  },
 ): AgentTool<I>;
 export function defineTool(
-  def: ToolOptions & { inputSchema: z.ZodType | JsonObjectSchema; run(input: unknown, ctx: ToolContext): Promise<ToolOutput> | ToolOutput },
+  def: ToolOptions & {
+    inputSchema: z.ZodType | JsonObjectSchema;
+    run(input: unknown, ctx: ToolContext): Promise<ToolOutput> | ToolOutput;
+    needsApproval?: boolean | ((input: never) => boolean | Promise<boolean>);
+  },
 ): AgentTool {
   const { inputSchema, policy, run, needsApproval, ...api } = def;
   const resolved = toolPolicy(policy, needsApproval);
@@ -134,7 +137,7 @@ export function apiTool(tool: AgentTool<unknown>): Tool {
   return api;
 }
 
-function toolPolicy(o: ToolPolicyOptions = {}, needsApproval: ToolOptions['needsApproval'] = false): ToolPolicy {
+function toolPolicy(o: ToolPolicyOptions = {}, needsApproval: boolean | ((input: never) => unknown) = false): ToolPolicy {
   const approval = needsApproval === true ? 'always' : typeof needsApproval === 'function' ? 'per_call' : undefined;
   return {
     timeout: o.timeout ?? DEFAULT_TOOL_POLICY.timeout,

@@ -133,7 +133,11 @@ const COMMANDS: Record<string, Command> = {
     takes: 'only options',
     summary: 'List runs, newest first, from the search attributes.',
     options: {
-      status: { type: 'string', value: 'running|completed|failed|cancelled', help: 'only runs with this status' },
+      status: {
+        type: 'string',
+        value: 'running|awaiting_approval|awaiting_message|completed|failed|cancelled',
+        help: 'only runs with this status',
+      },
       agent: { type: 'string', value: 'NAME', help: 'only runs of this agent' },
       limit: { type: 'string', value: 'N', help: 'at most N runs (default 20)' },
       json,
@@ -372,7 +376,7 @@ async function serveCodec(
   await server.close();
 }
 
-const LIST_STATUSES = ['running', 'completed', 'failed', 'cancelled'];
+const LIST_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'completed', 'failed', 'cancelled'];
 
 /** The filter of `list`, its values checked here: a bad one is bad usage. */
 function listFilter(values: Values): ListFilter {

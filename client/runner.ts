@@ -152,7 +152,7 @@ export function serverCause(e: unknown): string {
 
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
-  status?: 'running' | 'completed' | 'failed' | 'cancelled';
+  status?: 'running' | 'awaiting_approval' | 'awaiting_message' | 'completed' | 'failed' | 'cancelled';
   agent?: string;
   /** Default 20. */
   limit?: number;
@@ -162,7 +162,7 @@ export interface ListFilter {
 export interface RunSummary {
   workflowId: string;
   agent: string;
-  /** The run's own status (AgentStatus): running, completed, failed, cancelled. */
+  /** The run's own status (AgentStatus): running, awaiting_approval, awaiting_message, completed, failed, cancelled. */
   status: string;
   turns: number;
   tokens: number;

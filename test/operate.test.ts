@@ -258,7 +258,11 @@ describe('bad input: one line, non-zero exit, nothing started or changed', () =>
     [['watch', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
     [['show', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
     [['cancel', 'no-such-run'], 1, 'error: no run with workflow id "no-such-run"'],
-    [['list', '--status', 'sleeping'], 2, 'error: --status must be one of running, completed, failed, cancelled'],
+    [
+      ['list', '--status', 'sleeping'],
+      2,
+      'error: --status must be one of running, awaiting_approval, awaiting_message, completed, failed, cancelled',
+    ],
     [['list', '--limit', 'ten'], 2, 'error: --limit must be a positive integer'],
     [['list', '--agent', 'tri age'], 2, 'error: invalid agent name "tri age"'],
   ])('%j', async (args, code, message) => {

@@ -54,7 +54,9 @@ async function converse(run: AgentRun, config: RunConfig, input: RunInput): Prom
       const idle = input.session?.idleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT;
       run.idleDeadline = new Date(Date.now() + msToNumber(idle)).toISOString();
       run.publish('running');
-      const next = await session.next(run.messages, msToNumber(idle), () => !session.waiting && run.handoffDue(config), run);
+      // Hand over between exchanges (after at least one in this execution: the carry alone may exceed the threshold).
+      const due = () => !session.waiting && run.turns > run.turnsAtStart && run.handoffDue(config);
+      const next = await session.next(run.messages, msToNumber(idle), due, run);
       if (next === 'handoff') await handOver(run, config, input);
       if (next === 'idle' || next === 'ended') {
         run.stopReason = next === 'idle' ? 'session_idle' : 'session_ended';

@@ -40,8 +40,20 @@ export class Approvals {
   /** Calls decided in this execution, for the "already decided" line. */
   private readonly decided = new Map<string, string>();
 
-  constructor(private readonly onChange: () => void) {
+  /**
+   * `carried`: the calls a previous execution handed over while they waited. They are waiting from
+   * the first moment, so a decision that arrives before the turn resumes is accepted and kept.
+   */
+  constructor(
+    private readonly onChange: () => void,
+    carried: { call: ToolUseBlock; requestedAt: number; timeout: string }[] = [],
+  ) {
+    for (const c of carried) this.waiting.set(c.call.id, this.entry(c.call, c.timeout, c.requestedAt));
     setHandler(decideUpdate, (args) => this.decide(args), { validator: (args) => this.validate(args) });
+  }
+
+  private entry(call: ToolUseBlock, timeout: string, requestedAt: number): Waiting {
+    return { call, hash: inputHash(call.input), requestedAt, deadline: requestedAt + msToNumber(timeout) };
   }
 
   /** The calls waiting now, as the `state` query shows them. */
@@ -69,7 +81,7 @@ export class Approvals {
    * cancelled run's wait throws the cancellation.
    */
   async wait(call: ToolUseBlock, timeout: string, requestedAt = Date.now()): Promise<Decision> {
-    const w: Waiting = { call, hash: inputHash(call.input), requestedAt, deadline: requestedAt + msToNumber(timeout) };
+    const w = this.waiting.get(call.id) ?? this.entry(call, timeout, requestedAt);
     this.waiting.set(call.id, w);
     this.onChange();
     try {

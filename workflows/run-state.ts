@@ -17,9 +17,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunConfig } from '../contract/config.js';
+import { DEFAULT_APPROVAL_TIMEOUT, type RunConfig } from '../contract/config.js';
 import { oneLine, runFailure } from '../contract/failures.js';
-import type { MessageParam } from '../contract/messages.js';
+import type { MessageParam, ToolUseBlock } from '../contract/messages.js';
 import {
   emptyUsage,
   finalTextOf,
@@ -102,7 +102,7 @@ export class AgentRun {
     // when a value changes (once per turn), which saves a server transaction per turn.
     this.upsertOnChange = patched('search-attributes-on-change');
     const done = () => this.phase === 'done';
-    this.approvals = new Approvals(() => this.refreshPhase());
+    this.approvals = new Approvals(() => this.refreshPhase(), carriedApprovals(carry));
     this.notes = new Notes(carry?.notes, done);
     this.session = input?.session ? new Session(carry?.session, done) : undefined;
     setHandler(stateQuery, () => this.snapshot());
@@ -241,6 +241,17 @@ export class AgentRun {
     const line = oneLine(message, MAX_REASON_CHARS);
     throw runFailure(line, this.finish('failed', line), type);
   }
+}
+
+/** The calls a handed-over turn left waiting, with their timeouts from the run's config. */
+function carriedApprovals(carry: RunInput['carry']): { call: ToolUseBlock; requestedAt: number; timeout: string }[] {
+  const turn = carry?.pendingTurn;
+  if (!turn) return [];
+  return turn.approvals.flatMap((a) => {
+    const call = turn.calls.find((c) => c.id === a.toolUseId);
+    const policy = call && Object.hasOwn(carry.config.tools, call.name) ? carry.config.tools[call.name] : undefined;
+    return call ? [{ call, requestedAt: a.requestedAt, timeout: policy?.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT }] : [];
+  });
 }
 
 /**

@@ -31,10 +31,13 @@ export async function runToolPhase(
   const results: (ToolResultBlockParam | undefined)[] = calls.map((_, i) => prior?.results[i] ?? undefined);
   const waitingSince = new Map(prior?.approvals.map((a) => [a.toolUseId, a.requestedAt]));
   const inActivity = new Set<string>();
+  // Hand over only after some progress here: the carried turn alone may exceed the threshold.
+  let finishedHere = 0;
   const all = Promise.all(
     calls.map(async (call, i) => {
       if (results[i]) return;
       results[i] = await runToolCall(run, config, call, turn, { inActivity, waitingSince: waitingSince.get(call.id) });
+      finishedHere++;
       run.pendingTools.delete(call.id);
     }),
   );
@@ -46,7 +49,7 @@ export async function runToolPhase(
   // Hand over only while nothing runs: every unfinished call is waiting for a person. The wait itself
   // is not cancellable: on cancel each call ends (with an is_error result), and the turn with them.
   await CancellationScope.nonCancellable(() =>
-    condition(() => settled || (inActivity.size === 0 && run.approvals.size > 0 && run.handoffDue(config))),
+    condition(() => settled || (finishedHere > 0 && inActivity.size === 0 && run.approvals.size > 0 && run.handoffDue(config))),
   );
   if (!settled) {
     const approvals = run.approvals.pending().map((p) => ({ toolUseId: p.toolUseId, requestedAt: Date.parse(p.requestedAt) }));

@@ -114,7 +114,9 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
   it('an unknown agent fails the run at once', async () => {
     const r = await h.run('no-such-agent', 'hi');
     expect(r.status).toBe('failed');
-    expect(r.error).toBe('unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun", "triage-defaults"');
+    expect(r.error).toBe(
+      'unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun", "triage-defaults", "gatekeeper"',
+    );
     expect(r.messages).toEqual([{ role: 'user', content: 'hi' }]);
     expect(h.fake.requests).toHaveLength(0);
   });

@@ -133,6 +133,52 @@ export const toolboxAgent = defineAgent({
   modelCall: fastModelCall,
 });
 
+/** Pays an amount: a side effect a person approves first (always). Returns a receipt of `receipt_bytes`. */
+const payment = defineTool({
+  name: 'payment',
+  description: 'Pay an amount.',
+  inputSchema: z.object({ amount: z.number(), receipt_bytes: z.number().int().min(0).max(200_000).default(0) }),
+  needsApproval: true,
+  policy: { approvalTimeout: '1h' },
+  run: ({ amount, receipt_bytes }, ctx) => {
+    toolCalls.push({ tool: 'payment', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { amount } });
+    logEvent({ event: 'start', tool: 'payment', key: ctx.idempotencyKey, attempt: ctx.attempt });
+    // A receipt that does not compress, so it really grows the history.
+    const receipt = Array.from(
+      { length: receipt_bytes },
+      () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)],
+    ).join('');
+    return `paid ${amount}${receipt_bytes ? ` ${receipt}` : ''}`;
+  },
+});
+
+/** Echoes, but a command that starts with "sudo" needs a person's approval: decided per call, from the input. */
+const guardedEcho = defineTool({
+  name: 'guarded_echo',
+  description: 'Echo a command; privileged ones need approval.',
+  inputSchema: z.object({ command: z.string() }),
+  needsApproval: ({ command }) => command.startsWith('sudo'),
+  run: ({ command }, ctx) => {
+    toolCalls.push({ tool: 'guarded_echo', key: ctx.idempotencyKey, attempt: ctx.attempt, input: { command } });
+    return `ran: ${command}`;
+  },
+});
+
+/**
+ * An agent whose tools wait for people, with a small continue-as-new threshold so a run hands
+ * over to a new execution while calls wait (or between a session's exchanges).
+ */
+export const gatekeeperAgent = defineAgent({
+  name: 'gatekeeper',
+  model: 'claude-test-model',
+  max_tokens: 512,
+  system: 'You are a careful test agent.',
+  tools: [echo, payment, guardedEcho],
+  maxTurns: 10,
+  modelCall: fastModelCall,
+  limits: { continueAsNewAtBytes: 48 * 1024 },
+});
+
 /** The triage agent with fast model retries (same tools and prompt). */
 export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fastModelCall };
 
@@ -140,7 +186,7 @@ export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fas
 export const defaultsTriageAgent: AgentDefinition = { ...triageAgent, name: 'triage-defaults' };
 
 /** Every agent a test worker serves. */
-export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent, defaultsTriageAgent];
+export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent, defaultsTriageAgent, gatekeeperAgent];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */
 export const agents = testAgents;

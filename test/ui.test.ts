@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { launchChromium } from './support/chromium.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -45,4 +46,40 @@ it('the run page shows the model and tool activity summaries', async () => {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}triage-run.png`, fullPage: true });
   await page.close();
+}, 120_000);
+
+it('a run awaiting approval is found in the UI by its search attribute, its details saying what it waits for', async () => {
+  h.fake.script(toolUses([{ name: 'payment', input: { amount: 77 }, id: 'toolu_ui' }]), text('Paid.'));
+  const run = await h.runner.start('gatekeeper', 'pay 77 please');
+  const deadline = Date.now() + 15_000;
+  while ((await h.runner.state(run.workflowId)).pendingApprovals.length === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  const uiBase = run.url.slice(0, run.url.indexOf('/namespaces/'));
+  const query = encodeURIComponent(`AgentStatus="awaiting_approval"`);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`${uiBase}/namespaces/default/workflows?query=${query}`);
+  await expect(page.getByText(run.workflowId).first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}awaiting-approval-list.png`, fullPage: true });
+  // The run's page: its current details name the call that waits.
+  await page.goto(run.url);
+  // The approval's timer is named in the timeline; the current details (User Metadata) say what it waits for.
+  await expect(page.getByText('approval: payment (toolu_ui)').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await page.getByText('User Metadata').first().click();
+  // The UI renders user metadata (markdown) in a sandboxed frame.
+  const details = async () => {
+    for (const frame of page.frames()) {
+      const text = await frame.textContent('body').catch(() => '');
+      if (text?.includes('awaiting approval: payment (toolu_ui)')) return true;
+    }
+    return false;
+  };
+  const until = Date.now() + 20_000;
+  while (!(await details()) && Date.now() < until) await page.waitForTimeout(250);
+  expect(await details()).toBe(true);
+  await page.screenshot({ path: `${SHOTS}awaiting-approval-run.png`, fullPage: true });
+  await page.screenshot({ path: `${SHOTS}awaiting-approval-run.png`, fullPage: true });
+  await page.close();
+  await h.runner.approve(run.workflowId, { by: 'ui test' });
+  expect((await run.result()).status).toBe('completed');
 }, 120_000);

@@ -8,12 +8,13 @@
  * The update's validator refuses, in one line and without touching history, a malformed
  * decision, an unknown id, a call already decided and a stale input hash.
  */
-import { condition, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { inputHash } from '../contract/hash.js';
 import type { ToolUseBlock } from '../contract/messages.js';
 import type { PendingApproval } from '../contract/run.js';
 import { decideUpdate, type DecideArgs, type DecideResult } from '../contract/workflow.js';
+import { waitUntil } from './wait.js';
 
 /** A decision as the waiting call reads it. */
 export interface Decision {
@@ -85,8 +86,7 @@ export class Approvals {
     this.waiting.set(call.id, w);
     this.onChange();
     try {
-      const left = Math.max(1, w.deadline - Date.now());
-      const decided = await condition(() => w.decision !== undefined, left);
+      const decided = await waitUntil(() => w.decision !== undefined, w.deadline - Date.now(), `approval: ${call.name} (${call.id})`);
       return decided && w.decision ? w.decision : { approved: false, reason: `no decision within ${timeout}`, timedOut: true };
     } finally {
       this.waiting.delete(call.id);

@@ -9,6 +9,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import type { MessageParam, TextBlockParam } from '../contract/messages.js';
 import { emptyUsage, finalTextOf, type RunStopReason, type UsageTotals } from '../contract/run.js';
 import { endUpdate, sayUpdate, sendUpdate, type SendArgs, type SendResult } from '../contract/workflow.js';
+import { waitUntil } from './wait.js';
 
 /** The longest message or note accepted, in characters (a prompt is limited by the conversation budget). */
 const MAX_TEXT = 200_000;
@@ -118,7 +119,7 @@ export class Session {
     handoff: () => boolean,
     run: { turns: number; usage: UsageTotals },
   ): Promise<'message' | 'idle' | 'ended' | 'handoff'> {
-    const got = await condition(() => this.queue.length > 0 || this.ended !== undefined || handoff(), timeoutMs);
+    const got = await waitUntil(() => this.queue.length > 0 || this.ended !== undefined || handoff(), timeoutMs, 'session: the next message');
     if (this.queue.length > 0) {
       const m = this.queue.shift()!;
       messages.push({ role: 'user', content: m.text });

@@ -42,7 +42,8 @@ async function asUpdate<T>(workflowId: string, fn: () => Promise<T>): Promise<T>
     return await fn();
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new RunnerError(`${workflowId}: ${e.cause?.message ?? e.message}`);
-    if (e instanceof WorkflowNotFoundError) throw new RunnerError(`no live run with workflow id "${workflowId}" (it has ended, or never ran): nothing to decide or send`);
+    if (e instanceof WorkflowNotFoundError)
+      throw new RunnerError(`no live run with workflow id "${workflowId}" (it has ended, or never ran): nothing to decide or send`);
     const message = e instanceof Error ? e.message : String(e);
     if (/workflow execution already completed|not found/i.test(message))
       throw new RunnerError(`run "${workflowId}" has ended: nothing to decide or send`);

@@ -119,7 +119,11 @@ export class Session {
     handoff: () => boolean,
     run: { turns: number; usage: UsageTotals },
   ): Promise<'message' | 'idle' | 'ended' | 'handoff'> {
-    const got = await waitUntil(() => this.queue.length > 0 || this.ended !== undefined || handoff(), timeoutMs, 'session: the next message');
+    const got = await waitUntil(
+      () => this.queue.length > 0 || this.ended !== undefined || handoff(),
+      timeoutMs,
+      'session: the next message',
+    );
     if (this.queue.length > 0) {
       const m = this.queue.shift()!;
       messages.push({ role: 'user', content: m.text });

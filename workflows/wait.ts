@@ -11,9 +11,11 @@ import { CancellationScope, condition, sleep } from '@temporalio/workflow';
 export async function waitUntil(fn: () => boolean, ms: number, summary: string): Promise<boolean> {
   let timedOut = false;
   const timerScope = new CancellationScope();
-  const timer = timerScope.run(() => sleep(Math.max(1, ms), { summary })).then(() => {
-    timedOut = true;
-  });
+  const timer = timerScope
+    .run(() => sleep(Math.max(1, ms), { summary }))
+    .then(() => {
+      timedOut = true;
+    });
   timer.catch(() => undefined); // cancelled when `fn()` holds first, or with the run
   await condition(() => fn() || timedOut);
   if (!timedOut) timerScope.cancel();

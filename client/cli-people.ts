@@ -101,7 +101,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       const r = await runner.send(id, text, sendOptions(values));
       if (flag(values, 'json')) io.out(JSON.stringify(r));
       else {
-        for (const l of labelled('assistant', r.reply)) io.out(l);
+        for (const l of labelled('assistant: ', r.reply)) io.out(l);
         io.out(
           `(exchange ${r.exchange} · stop reason ${r.stopReason ?? 'none'} · model calls ${r.turns} · tokens ${r.usage.input_tokens} in / ${r.usage.output_tokens} out)`,
         );

@@ -88,8 +88,9 @@ export class RunStory {
     if (e.workflowExecutionStartedEventAttributes) {
       const [input] = (await decodePayloads(this.converter, e.workflowExecutionStartedEventAttributes.input)) as [RunInput | undefined];
       if (input?.carry) return [`── execution ${input.carry.execution} (continued as new after turn ${input.carry.turns})`];
-      const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : '');
-      return [`run of agent "${oneLine(input?.agent ?? '?')}"`, ...labelled('user: ', prompt)];
+      const prompt = input?.prompt ?? (input?.messages ? `(${input.messages.length} initial messages)` : undefined);
+      const what = input?.session ? 'session' : 'run';
+      return [`${what} of agent "${oneLine(input?.agent ?? '?')}"`, ...(prompt === undefined ? [] : labelled('user: ', prompt))];
     }
     const people = await this.peopleLines(e);
     if (people) return people;
@@ -158,7 +159,6 @@ export class RunStory {
         const waiting = this.lastToolUses.filter((t) => !this.scheduledTools.has(t.id));
         return waiting.map((t) => `${I}⏸ awaiting approval: ${oneLine(t.name)} ${clip(JSON.stringify(t.input), 120)} (${oneLine(t.id)})`);
       }
-      if (status === 'awaiting_message') return ['(waiting for the next message)'];
       return [];
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;

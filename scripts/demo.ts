@@ -5,6 +5,10 @@
  * process, runs the triage agent on a two-order question and prints the transcript, the
  * workflow id and the UI link. Without ANTHROPIC_API_KEY the model is the project's local
  * scripted Messages API server. Everything it started is stopped before it exits.
+ *
+ * `npm run demo -- --approve`: the customer asks for a support ticket, which a person must
+ * approve: the run waits, the demo shows what waits (as `agent-runner pending` would) and
+ * approves it (as `agent-runner approve` would), and the ticket is opened.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +22,10 @@ import type { ModelEndpoint } from '../activities/index.js';
 import { createAgentWorker } from '../worker/create-worker.js';
 import { startDevServer, temporalAnswers, type DevServer } from './dev-server.js';
 
-const PROMPT = process.argv[2] ?? 'Hi, where are my orders 48810 and 99999?';
+const APPROVE = process.argv.includes('--approve');
+const PROMPT =
+  process.argv.slice(2).find((a) => !a.startsWith('--')) ??
+  (APPROVE ? 'My order 48810 is late. Please open a support ticket so someone follows up.' : 'Hi, where are my orders 48810 and 99999?');
 const DB_FILE = fileURLToPath(new URL('../.temporal/dev.db', import.meta.url));
 const OFFLINE_KEY = 'offline-demo-key';
 
@@ -71,7 +78,10 @@ async function demo(): Promise<number> {
     console.log(['', ...labelled('user: ', PROMPT), ''].join('\n'));
     const run = await runner.start('triage', PROMPT);
     console.log(`workflow ${run.workflowId} started`);
-    const result = await worker.runUntil(run.result());
+    const result = await worker.runUntil(async () => {
+      if (APPROVE) await approveWhenAsked(runner, run.workflowId);
+      return run.result();
+    });
 
     for (const line of transcriptLines(result.messages).slice(1)) console.log(line);
     console.log(['', ...labelled('Final answer: ', result.finalText), ''].join('\n'));
@@ -82,6 +92,24 @@ async function demo(): Promise<number> {
     return result.status === 'completed' ? 0 : 1;
   } finally {
     for (const fn of cleanup.reverse()) await fn().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  }
+}
+
+/** Wait for the ticket to ask for approval, show it, and approve it as a person would. */
+async function approveWhenAsked(runner: AgentRunner, workflowId: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await runner.state(workflowId);
+    const call = state.pendingApprovals[0];
+    if (call) {
+      console.log(`⏸ the run waits for a person: ${call.tool} ${clip(JSON.stringify(call.input), 200)} (${call.toolUseId})`);
+      console.log(`  (agent-runner pending lists it; approving as "demo", like: agent-runner approve ${workflowId} --by demo)`);
+      const r = await runner.approve(workflowId, { by: 'demo', reason: 'the customer asked for it' });
+      console.log(`✓ approved after ${(r.waitedMs / 1000).toFixed(1)} s of waiting`);
+      return;
+    }
+    if (state.phase === 'done' || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

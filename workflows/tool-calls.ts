@@ -73,7 +73,8 @@ async function runToolCall(
   const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;
   if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
   try {
-    const denied = await approvalGate(run, config, call, policy, opts.waitingSince);
+    // Only a gated tool awaits anything before its activity is scheduled (the others keep the order of old histories).
+    const denied = policy.approval ? await approvalGate(run, config, call, policy, opts.waitingSince) : undefined;
     if (denied) return isError(denied);
     opts.inActivity.add(call.id);
     try {

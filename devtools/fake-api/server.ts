@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { ContentBlock, Message, MessageCreateParamsBase, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages';
 import { encodeSseEvent, messageToSseEvents, sseErrorEvent } from './sse.js';
+import { PromptCache } from './prompt-cache.js';
 import { validateMessagesRequest } from './validate.js';
 
 /** One scripted answer. `message` is a normal reply; the other kinds simulate failures. */
@@ -107,6 +108,7 @@ export class FakeMessagesApi {
   readonly #queue: Responder[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #wakers = new Set<() => void>();
+  readonly #promptCache = new PromptCache();
   #closed = false;
 
   private constructor(
@@ -255,11 +257,9 @@ export class FakeMessagesApi {
   #buildMessage(reply: Extract<FakeReply, { kind: 'message' }>, rec: RecordedRequest): Message {
     const content = reply.content.map((b) => (b.type === 'tool_use' && !b.id ? { ...b, id: newId('toolu_') } : b));
     const usage: Usage = {
-      input_tokens: roughTokens([rec.body.system, rec.body.tools, rec.body.messages]),
+      // Prompt caching accounted as the API does: read, written, and plain input (prompt-cache.ts).
+      ...this.#promptCache.account(rec.body),
       output_tokens: roughTokens(content),
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
       server_tool_use: null,
       service_tier: 'standard',
       inference_geo: null,

@@ -8,6 +8,9 @@
  * from real responses quoted in public issues (see REFERENCE.md §12).
  */
 
+import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages';
+import { breakpointCount, MAX_BREAKPOINTS } from './prompt-cache.js';
+
 type Obj = Record<string, unknown>;
 
 /** Result of a single check: an error message, or null when the input is acceptable. */
@@ -70,8 +73,15 @@ export function validateMessagesRequest(body: unknown): string | null {
     checkSystem(body.system) ??
     checkTools(body.tools) ??
     checkToolChoice(body.tool_choice, body.tools) ??
-    checkThinking(body.thinking, body.max_tokens, body.tool_choice)
+    checkThinking(body.thinking, body.max_tokens, body.tool_choice) ??
+    checkBreakpoints(body)
   );
+}
+
+/** The API's limit on cache breakpoints (blocks with `cache_control`). */
+function checkBreakpoints(body: Record<string, unknown>): string | null {
+  const n = breakpointCount(body as unknown as MessageCreateParamsBase);
+  return n > MAX_BREAKPOINTS ? `A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${n}.` : null;
 }
 
 function checkModel(model: unknown): Problem {

@@ -40,6 +40,8 @@ export interface WorkerSpec {
   entry?: string;
   /** Extra Node flags (e.g. `--cpu-prof` to see where the worker's CPU goes). */
   nodeArgs?: string[];
+  /** More environment variables (e.g. the textbook worker's own). */
+  env?: Record<string, string>;
 }
 
 /** Start a worker process serving the bench agents (bench/agents.ts). */
@@ -61,6 +63,7 @@ export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
       ...(spec.tuning && { BENCH_WORKER_OPTIONS: JSON.stringify(spec.tuning) }),
       // Payload codec settings (connection/codecs.ts): the workers must encode as the bench's client decodes.
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^AGENT_RUNNER_(COMPRESSION|ENCRYPTION_)/.test(k))),
+      ...spec.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,10 @@
  * 1. overhead per turn (durable loop vs a plain in-process loop), with where a turn's time goes;
  * 2. one long run (1,000 turns; 200 with --quick);
  * 3. concurrency (200 and 1,000 runs of 5 turns at 200 ms model latency; 100 and 300 with --quick);
- * 4. cancel latency and crash-recovery time.
+ * 4. cancel latency and crash-recovery time;
+ * 0. engines side by side (bench/engines-section.ts): the plain loop, agent-runner as shipped and
+ *    the textbook Temporal loop (bench/textbook/) on the stock and on the project's dev server
+ *    configuration, interleaved — the issue's table (`--only=engines`).
  *
  * Each is measured for the shipped configuration (baseline) and the tuned one (bench/profiles.ts).
  * The bench's own process runs no Temporal worker (workers are separate processes), so the
@@ -17,6 +20,7 @@ import { measureCancelLatency } from './cancel-latency.js';
 import { describeConcurrency, IDEAL_MS, measureConcurrency, CONC_LATENCY_MS, CONC_TURNS, type ConcurrencyResult } from './concurrency.js';
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS, measureCrashRecovery, RETRY_INITIAL_MS, type CrashTrial } from './crash-recovery.js';
 import { SEGMENT_LABELS, type TurnSegments } from './history-breakdown.js';
+import { measureEngines, reportEngines, type EnginePlan, type EngineResult } from './engines-section.js';
 import { describeLength, lengthBrain, measureLength, BLOB_BYTES, type LengthResult } from './length.js';
 import { longrunAgent } from './agents.js';
 import { measureOverhead, type OverheadResult } from './overhead.js';
@@ -44,6 +48,7 @@ const plan = quick
       crashTrials: 1,
       cancelRuns: 10,
       concurrencyProfiles: [BASELINE, TUNED],
+      engines: { rounds: 1, shortPairs: 2, shortTurns: 20, longTurns: 200, waveRuns: 100, waveTurns: 5 } satisfies EnginePlan,
     }
   : {
       overheadTurns: 60,
@@ -53,6 +58,7 @@ const plan = quick
       crashTrials: 3,
       cancelRuns: 10,
       concurrencyProfiles: [BASELINE, SERVER_TUNED, TUNED],
+      engines: { rounds: 3, shortPairs: 3, shortTurns: 20, longTurns: 200, waveRuns: 100, waveTurns: 5 } satisfies EnginePlan,
     };
 
 const OVERHEAD_TARGET_MS = 10;
@@ -75,6 +81,7 @@ interface Results {
   length?: LengthResult;
   crash?: CrashTrial[];
   cancel?: { closed: number[]; aborted: number[] } | { error: string };
+  engines?: EngineResult[];
 }
 const results: Results = { overhead: new Map(), concurrency: new Map() };
 
@@ -520,6 +527,7 @@ function reportSummary(): void {
       `≈ ${s(HEARTBEAT_TIMEOUT_MS, 0)} heartbeat timeout + ~1 s`,
       '',
     ]);
+  if (!rows.length) return;
   out.line(`### Summary`);
   out.line();
   out.table(['figure', 'baseline', 'tuned', 'target', 'verdict'], rows);
@@ -540,6 +548,7 @@ async function main(): Promise<void> {
   progress('bundling the workflows once for every worker process');
   const bundle = await buildBundle();
   try {
+    if (wants('engines')) results.engines = await measureEngines(plan.engines, bundle.path);
     if (wants('overhead') || wants('recovery')) {
       await withStack('stock', async (stack) => {
         if (wants('overhead')) await overhead(stack, BASELINE, bundle.path, false);
@@ -569,6 +578,7 @@ async function main(): Promise<void> {
   }
 
   reportSummary();
+  if (results.engines) reportEngines(out, plan.engines, results.engines);
   reportOverhead();
   reportLength();
   reportConcurrency();

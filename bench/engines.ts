@@ -19,6 +19,7 @@ import { BENCH_API_KEY, startStack, type Stack } from './stack.js';
 import { gaps, median } from './stats.js';
 import { benchPrompt, type TimedBrain } from './timed-brain.js';
 import type { TuningOptions } from './worker-process.js';
+import type { RunResult } from '../contract/run.js';
 
 /** The textbook loop's worker entry and workflows (bundled once by the bench). */
 export const TEXTBOOK_WORKER = fileURLToPath(new URL('./textbook/worker.ts', import.meta.url));
@@ -65,6 +66,16 @@ export interface EngineSetup {
   tuning?: TuningOptions;
   /** More environment for the worker process (e.g. AGENT_RUNNER_COMPRESSION). */
   env?: Record<string, string>;
+  /** agent-runner only: the agent the runs use (default `toolbox`, bench/agents.ts). */
+  agent?: string;
+  /**
+   * agent-runner only: how the bench waits for a run — `runner` (default): `RunHandle.result()`, as
+   * shipped, which also checks every 2 s whether the run is stuck (a describe per check);
+   * `temporal`: the Temporal handle's own `result()` (one long poll, nothing else).
+   */
+  waitWith?: 'runner' | 'temporal';
+  /** agent-runner only: run another revision's worker (bench/levers.ts exports it) with its own workflow bundle. */
+  checkout?: { root: string; bundle: string };
 }
 
 /** Prebuilt workflow bundles. */
@@ -107,7 +118,8 @@ export async function startEngine(setup: EngineSetup, fakeUrl: string, bundles: 
     taskQueue,
     baseURL: fakeUrl,
     apiKey: BENCH_API_KEY,
-    bundlePath: bundles.agentRunner,
+    bundlePath: setup.checkout?.bundle ?? bundles.agentRunner,
+    ...(setup.checkout && { root: setup.checkout.root }),
     maxActivities: 100,
     ...(setup.tuning && { tuning: setup.tuning }),
     ...(textbook && { entry: TEXTBOOK_WORKER }),
@@ -144,14 +156,14 @@ export async function startEngine(setup: EngineSetup, fakeUrl: string, bundles: 
     };
   }
   const runner = await stack.runner(taskQueue);
+  const agent = setup.agent ?? 'toolbox';
   return {
     setup,
     pids,
     stack,
     async run(tag, turns) {
-      const r = await (
-        await runner.start('toolbox', benchPrompt(tag, turns), { workflowId: tag, overrides: { maxTurns: turns } })
-      ).result();
+      const run = await runner.start(agent, benchPrompt(tag, turns), { workflowId: tag, overrides: { maxTurns: turns } });
+      const r = setup.waitWith === 'temporal' ? ((await run.temporal.result()) as RunResult) : await run.result();
       if (r.status !== 'completed' || r.turns !== turns)
         throw new Error(`run ${tag} ended ${r.status} after ${r.turns} turns: ${r.error ?? ''}`);
     },

@@ -8,68 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
-import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
-import {
-  overheadPair,
-  startEngine,
-  STOCK_SERVER,
-  TEXTBOOK_WORKFLOWS,
-  wave,
-  warmUp,
-  type EngineSetup,
-  type ServerSetup,
-  type WaveResult,
-} from './engines.js';
+import { overheadPair, startEngine, TEXTBOOK_WORKFLOWS, wave, warmUp, type EngineSetup, type WaveResult } from './engines.js';
+import { SERVER_CONFIGS } from './server-setups.js';
 import { environment, Output, progress, writeRegion } from './report.js';
 import { BENCH_API_KEY, buildBundle, perTurnCalls } from './stack.js';
 import { fmt, median } from './stats.js';
 import { TimedBrain } from './timed-brain.js';
-
-const dc = (...kv: string[]) => kv.flatMap((x) => ['--dynamic-config-value', x]);
-const pragma = (...kv: string[]) => kv.flatMap((x) => ['--sqlite-pragma', x]);
-
-/** The configurations tried (names are what `--only` takes). */
-export const SERVER_CONFIGS: ServerSetup[] = [
-  STOCK_SERVER,
-  { name: 'shipped', what: '`DEV_SERVER_TUNING`, SQLite file (as `npm run server`)', args: DEV_SERVER_TUNING, dbFile: true, ui: true },
-  { name: 'rps1000', what: '`transferProcessorMaxPollRPS=1000`, in memory', args: DEV_SERVER_TUNING, dbFile: false, ui: true },
-  { name: 'file', what: 'stock, SQLite file', args: [], dbFile: true, ui: true },
-  {
-    name: 'rps100',
-    what: '`transferProcessorMaxPollRPS=100`',
-    args: dc('history.transferProcessorMaxPollRPS=100'),
-    dbFile: false,
-    ui: true,
-  },
-  {
-    name: 'rps200',
-    what: '`transferProcessorMaxPollRPS=200`',
-    args: dc('history.transferProcessorMaxPollRPS=200'),
-    dbFile: false,
-    ui: true,
-  },
-  {
-    name: 'partitions1',
-    what: '`matching.numTaskqueueRead/WritePartitions=1`',
-    args: dc('matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'),
-    dbFile: false,
-    ui: true,
-  },
-  {
-    name: 'rps1000-p1',
-    what: '`transferProcessorMaxPollRPS=1000`, partitions 1',
-    args: dc('history.transferProcessorMaxPollRPS=1000', 'matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'),
-    dbFile: false,
-    ui: true,
-  },
-  {
-    name: 'file-wal',
-    what: 'SQLite file, `journal_mode=wal`, `synchronous=normal`',
-    args: [...DEV_SERVER_TUNING, ...pragma('journal_mode=wal', 'synchronous=normal')],
-    dbFile: true,
-    ui: true,
-  },
-];
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -30,6 +30,12 @@ import { cancelSignal, stateQuery } from '../contract/workflow.js';
 const MAX_REASON_CHARS = 2000;
 /** The `state` query's last assistant text is a preview: at most this many characters. */
 const MAX_PREVIEW_CHARS = 4000;
+/**
+ * A running run refreshes its turn and token counts in the search attributes at most this often
+ * (workflow time); status changes are upserted at once. Each upsert is a command, a history event
+ * and a visibility write.
+ */
+export const SEARCH_ATTRIBUTES_REFRESH_MS = 10_000;
 
 /** The state of one run (one execution of its continue-as-new chain), with its handlers. */
 export class AgentRun {
@@ -60,7 +66,10 @@ export class AgentRun {
   /** Search attributes are upserted only for runs started with them, or once the worker says they are registered (see `publish`). */
   private searchable: boolean;
   private readonly upsertOnChange: boolean;
+  private readonly upsertThrottled: boolean;
   private published = '';
+  private publishedStatus = '';
+  private publishedAt = 0;
 
   constructor(input: RunInput) {
     const carry = input?.carry;
@@ -76,6 +85,16 @@ export class AgentRun {
     // Versioned: runs started before this change upserted at every phase; new runs upsert only
     // when a value changes (once per turn), which saves a server transaction per turn.
     this.upsertOnChange = patched('search-attributes-on-change');
+    // Versioned too: newer runs start from the values the client set at start (or the previous
+    // execution left) and, while running, refresh turns and tokens at most every
+    // SEARCH_ATTRIBUTES_REFRESH_MS; a status change is upserted at once.
+    this.upsertThrottled = patched('search-attributes-throttled');
+    if (this.upsertThrottled && this.searchable) {
+      const sa = workflowInfo().typedSearchAttributes;
+      this.publishedStatus = sa.get(AgentStatus) ?? '';
+      this.published = `${this.publishedStatus}/${sa.get(AgentTurns) ?? ''}/${sa.get(AgentTokens) ?? ''}`;
+      this.publishedAt = Date.now();
+    }
     setHandler(stateQuery, () => this.snapshot());
     setHandler(cancelSignal, (arg: unknown) => {
       if (this.phase === 'done' || this.cancelReason !== undefined) return;
@@ -114,7 +133,10 @@ export class AgentRun {
     setCurrentDetails(`turn ${this.turns} · ${doing} · ${tokens} tokens`);
     const values = `${status}/${this.turns}/${tokens}`;
     if (!this.searchable || (this.upsertOnChange && values === this.published)) return;
+    if (this.upsertThrottled && status === this.publishedStatus && Date.now() - this.publishedAt < SEARCH_ATTRIBUTES_REFRESH_MS) return;
     this.published = values;
+    this.publishedStatus = status;
+    this.publishedAt = Date.now();
     upsertSearchAttributes([
       { key: AgentStatus, value: status },
       { key: AgentTurns, value: this.turns },

@@ -59,8 +59,9 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
       // still arrives with the first heartbeat's response (heartbeats are throttled to 1 s anyway).
       const startedAt = Date.now();
       const firstBeatAfter = Math.min(FIRST_HEARTBEAT_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3);
+      // A local activity cannot heartbeat (the workflow task's own timeout covers it).
       const beat = () => {
-        if (Date.now() - startedAt >= firstBeatAfter) ctx.heartbeat(progress);
+        if (!ctx.info.isLocal && Date.now() - startedAt >= firstBeatAfter) ctx.heartbeat(progress);
       };
       // Liveness: one heartbeat a second (the worker throttles to that), whatever the stream does.
       const alive = setInterval(beat, Math.min(1_000, firstBeatAfter));

@@ -32,5 +32,10 @@ export const toolboxAgent = defineAgent({
   modelCall: fastModelCall,
 });
 
+/** The same agent with its tools as local activities (bench:levers). */
+export const toolboxLocalToolsAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-local-tools', localActivities: { tools: true } });
+/** The same agent with the model call and its tools as local activities (bench:levers). */
+export const toolboxLocalAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-local', localActivities: { tools: true, model: true } });
+
 /** The catalog bench worker processes serve. */
-export const agents: AgentDefinition[] = [toolboxAgent, longrunAgent, triageAgent];
+export const agents: AgentDefinition[] = [toolboxAgent, toolboxLocalToolsAgent, toolboxLocalAgent, longrunAgent, triageAgent];

@@ -3,7 +3,7 @@
  * (`contract/activities.ts`); the implementations live in `activities/` and never enter the
  * workflow bundle.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../contract/activities.js';
 import { Failures } from '../contract/failures.js';
 
@@ -24,6 +24,16 @@ export const { resolveAgent } = proxyActivities<AgentActivities>({
  * activity learns of it on its next heartbeat (its AbortSignal fires, the HTTP stream is aborted).
  */
 export const { callModel, runTool } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '10m',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+});
+
+/**
+ * The same two as local activities (`RunConfig.local`): run by this worker within the workflow
+ * task, results recorded as markers when the task completes. Options are set per call, as above;
+ * a cancelled local activity is cancelled in-process at once (no heartbeat needed).
+ */
+export const { callModel: callModelLocally, runTool: runToolLocally } = proxyLocalActivities<AgentActivities>({
   startToCloseTimeout: '10m',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });

@@ -10,7 +10,7 @@ import { isCancellation } from '@temporalio/workflow';
 import type { RunConfig } from '../contract/config.js';
 import { failureLine, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js';
-import { runTool } from './activities.js';
+import { runTool, runToolLocally } from './activities.js';
 import { toolSummary } from './transcript.js';
 
 /** Run one `tool_use` block; every outcome, failures and cancellation included, is a `tool_result`. */
@@ -20,24 +20,20 @@ export async function runToolCall(config: RunConfig, call: ToolUseBlock, turn: n
   // `__proto__`): only the config's own keys are tools.
   const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;
   if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
+  const options = { summary: toolSummary(call.name, call.input), startToCloseTimeout: policy.timeout, retry: policy.retry };
+  const input = {
+    agent: config.agent,
+    toolUse: { id: call.id, name: call.name, input: call.input },
+    idempotencyKey: `${workflowId}/${call.id}`,
+    turn,
+    maxResultBytes: config.limits.toolResultMaxBytes,
+  };
   try {
-    return await runTool.executeWithOptions(
-      {
-        summary: toolSummary(call.name, call.input),
-        startToCloseTimeout: policy.timeout,
-        ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
-        retry: policy.retry,
-      },
-      [
-        {
-          agent: config.agent,
-          toolUse: { id: call.id, name: call.name, input: call.input },
-          idempotencyKey: `${workflowId}/${call.id}`,
-          turn,
-          maxResultBytes: config.limits.toolResultMaxBytes,
-        },
-      ],
-    );
+    // A tool with a heartbeat timeout is long and heartbeats: local activities cannot.
+    if (config.local?.tools && !policy.heartbeatTimeout) return await runToolLocally.executeWithOptions(options, [input]);
+    return await runTool.executeWithOptions({ ...options, ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }) }, [
+      input,
+    ]);
   } catch (e) {
     // Keep the transcript sendable: a cancelled tool still answers its tool_use.
     if (isCancellation(e)) return isError(ToolErrorText.cancelled(call.name));

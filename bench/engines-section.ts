@@ -15,6 +15,7 @@ import {
   startEngine,
   STOCK_SERVER,
   TEXTBOOK_WORKFLOWS,
+  waitForQuiet,
   warmUp,
   wave,
   type EngineSetup,
@@ -69,6 +70,7 @@ export async function measureEngines(plan: EnginePlan, agentRunnerBundle: string
       for (let i = 0; i < results.length; i++) {
         const res = results[(i + r) % results.length]!;
         progress(`engines, round ${r + 1}/${plan.rounds}: ${res.setup.name}`);
+        await waitForQuiet();
         const live = res.setup.engine === 'plain' ? plain : await startEngine(res.setup, fake.url, bundles);
         const tag = `eng${r}-${res.setup.engine}-${res.setup.server?.name ?? 'none'}-${Date.now()}`;
         try {
@@ -76,6 +78,7 @@ export async function measureEngines(plan: EnginePlan, agentRunnerBundle: string
           const w = await wave(live, `${tag}-wave`, plan.waveRuns, plan.waveTurns);
           if (w.errors.length) progress(`  ${w.errors.length} run(s) failed in the wave: ${w.errors[0]}`);
           res.waves.push(w);
+          await waitForQuiet();
           for (let k = 0; k < plan.shortPairs; k++) res.short.push(await overheadPair(live, plain, brain, `${tag}-s${k}`, plan.shortTurns));
           res.long.push(await overheadPair(live, plain, brain, `${tag}-l`, plan.longTurns));
           const last = res.long.at(-1)!;

@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
 import { toolboxAgent } from './agents.js';
 import { plainLoop } from './overhead.js';
-import { cpuMeter, procStatusBytes, spawnBenchWorker } from './processes.js';
+import { cpus } from 'node:os';
+import { cpuMeter, machineBusyMs, procStatusBytes, spawnBenchWorker } from './processes.js';
+import { progress } from './report.js';
 import { BENCH_API_KEY, startStack, type Stack } from './stack.js';
 import { gaps, median } from './stats.js';
 import { benchPrompt, type TimedBrain } from './timed-brain.js';
@@ -263,4 +265,29 @@ export async function wave(engine: LiveEngine, label: string, runs: number, turn
 export async function warmUp(engine: LiveEngine, label: string): Promise<void> {
   await Promise.all(Array.from({ length: 10 }, (_, i) => engine.run(`${label}-warm-${i}`, 2)));
   await engine.run(`${label}-warm-serial`, 5);
+}
+
+/**
+ * Wait (up to `maxMs`) until the rest of the machine is quiet: other engineers' test suites share
+ * these two cores, and a measurement taken while they run measures them. Quiet = less than
+ * `busyShare` of all cores busy over a 2 s sample (the bench's own processes idle between cells).
+ * Returns the busy share seen last.
+ */
+export async function waitForQuiet(maxMs = 180_000, busyShare = 0.2): Promise<number> {
+  const cores = cpus().length;
+  const deadline = Date.now() + maxMs;
+  let share = 1;
+  let said = false;
+  while (Date.now() < deadline) {
+    const before = machineBusyMs();
+    await new Promise((r) => setTimeout(r, 2_000));
+    share = (machineBusyMs() - before) / (2_000 * cores);
+    if (share < busyShare) return share;
+    if (!said) {
+      progress(`waiting for the machine to be quiet (${(share * 100).toFixed(0)} % busy)…`);
+      said = true;
+    }
+  }
+  progress(`the machine stayed busy (${(share * 100).toFixed(0)} %): measuring anyway`);
+  return share;
 }

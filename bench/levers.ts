@@ -28,6 +28,7 @@ import {
   overheadPair,
   startEngine,
   TEXTBOOK_WORKFLOWS,
+  waitForQuiet,
   warmUp,
   wave,
   type EngineSetup,
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
           checkout: { root: checkout.root, bundle: checkout.bundle },
           ...(v.tuning && { tuning: v.tuning }),
         };
+        await waitForQuiet();
         const live = await startEngine(setup, fake.url, bundles);
         const tag = `lever${r}-${i}-${Date.now()}`;
         try {
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
           const before = await live.stack!.persistenceCalls();
           const w = await wave(live, `${tag}-wave`, runs, 5);
           const calls = perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5);
+          await waitForQuiet();
           const ps: OverheadPair[] = [];
           for (let k = 0; k < pairs; k++) ps.push(await overheadPair(live, plain, brain, `${tag}-p${k}`, turns));
           const history = await historyPerTurn(live.stack!.client, `${tag}-p0-engine`, turns);

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
-import { overheadPair, startEngine, TEXTBOOK_WORKFLOWS, wave, warmUp, type EngineSetup, type WaveResult } from './engines.js';
+import { overheadPair, startEngine, TEXTBOOK_WORKFLOWS, wave, waitForQuiet, warmUp, type EngineSetup, type WaveResult } from './engines.js';
 import { SERVER_CONFIGS } from './server-setups.js';
 import { environment, Output, progress, writeRegion } from './report.js';
 import { BENCH_API_KEY, buildBundle, perTurnCalls } from './stack.js';
@@ -52,10 +52,12 @@ async function main(): Promise<void> {
         for (const engine of engines) {
           const setup: EngineSetup = { name: `${engine}-${server.name}`, engine, server };
           const key = `${server.name}|${engine}`;
+          await waitForQuiet();
           const live = await startEngine(setup, fake.url, bundles);
           try {
             const stamp = Date.now();
             await warmUp(live, `${key}-${stamp}`);
+            await waitForQuiet();
             const pair = await overheadPair(live, plain, brain, `${setup.name}-one-${stamp}`, turns1);
             const before = await live.stack!.persistenceCalls();
             const w = await wave(live, `${setup.name}-wave-${stamp}`, runs, 5);

@@ -11,6 +11,7 @@
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
 import {
   overheadPair,
+  quietly,
   SHIPPED_SERVER,
   startEngine,
   STOCK_SERVER,
@@ -75,12 +76,16 @@ export async function measureEngines(plan: EnginePlan, agentRunnerBundle: string
         const tag = `eng${r}-${res.setup.engine}-${res.setup.server?.name ?? 'none'}-${Date.now()}`;
         try {
           await warmUp(live, tag);
-          const w = await wave(live, `${tag}-wave`, plan.waveRuns, plan.waveTurns);
+          let take = 0;
+          const { value: w } = await quietly(live, () => wave(live, `${tag}-wave${take++}`, plan.waveRuns, plan.waveTurns));
           if (w.errors.length) progress(`  ${w.errors.length} run(s) failed in the wave: ${w.errors[0]}`);
           res.waves.push(w);
           await waitForQuiet();
-          for (let k = 0; k < plan.shortPairs; k++) res.short.push(await overheadPair(live, plain, brain, `${tag}-s${k}`, plan.shortTurns));
-          res.long.push(await overheadPair(live, plain, brain, `${tag}-l`, plan.longTurns));
+          let t = 0;
+          const pair = async (name: string, turns: number) =>
+            (await quietly(live, () => overheadPair(live, plain, brain, `${tag}-${name}-${t++}`, turns))).value;
+          for (let k = 0; k < plan.shortPairs; k++) res.short.push(await pair(`s${k}`, plan.shortTurns));
+          res.long.push(await pair('l', plan.longTurns));
           const last = res.long.at(-1)!;
           progress(
             `  wave ${fmt(w.makespanMs / 1000, 2)} s, RSS ${fmt(w.peakRss / 2 ** 20, 0)} MB; ` +

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
 import {
   overheadPair,
+  quietly,
   startEngine,
   TEXTBOOK_WORKFLOWS,
   waitForQuiet,
@@ -156,11 +157,15 @@ async function main(): Promise<void> {
         try {
           await warmUp(live, tag);
           const before = await live.stack!.persistenceCalls();
-          const w = await wave(live, `${tag}-wave`, runs, 5);
+          let take = 0;
+          const { value: w } = await quietly(live, () => wave(live, `${tag}-wave${take++}`, runs, 5));
           const calls = perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5);
           await waitForQuiet();
           const ps: OverheadPair[] = [];
-          for (let k = 0; k < pairs; k++) ps.push(await overheadPair(live, plain, brain, `${tag}-p${k}`, turns));
+          for (let k = 0; k < pairs; k++) {
+            let t = 0;
+            ps.push((await quietly(live, () => overheadPair(live, plain, brain, `${tag}-p${k}${t++ ? `-${t}` : ''}`, turns))).value);
+          }
           const history = await historyPerTurn(live.stack!.client, `${tag}-p0-engine`, turns);
           const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
           samples.get(v.label)!.push({ wave: w, pairs: ps, calls, history, load });

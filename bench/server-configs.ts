@@ -8,7 +8,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
-import { overheadPair, startEngine, TEXTBOOK_WORKFLOWS, wave, waitForQuiet, warmUp, type EngineSetup, type WaveResult } from './engines.js';
+import {
+  overheadPair,
+  quietly,
+  startEngine,
+  TEXTBOOK_WORKFLOWS,
+  wave,
+  waitForQuiet,
+  warmUp,
+  type EngineSetup,
+  type WaveResult,
+} from './engines.js';
 import { SERVER_CONFIGS } from './server-setups.js';
 import { environment, Output, progress, writeRegion } from './report.js';
 import { BENCH_API_KEY, buildBundle, perTurnCalls } from './stack.js';
@@ -58,9 +68,12 @@ async function main(): Promise<void> {
             const stamp = Date.now();
             await warmUp(live, `${key}-${stamp}`);
             await waitForQuiet();
-            const pair = await overheadPair(live, plain, brain, `${setup.name}-one-${stamp}`, turns1);
+            let t = 0;
+            const { value: pair } = await quietly(live, () =>
+              overheadPair(live, plain, brain, `${setup.name}-one-${stamp}-${t++}`, turns1),
+            );
             const before = await live.stack!.persistenceCalls();
-            const w = await wave(live, `${setup.name}-wave-${stamp}`, runs, 5);
+            const { value: w } = await quietly(live, () => wave(live, `${setup.name}-wave-${stamp}-${t++}`, runs, 5));
             const calls = perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5);
             const list = samples.get(key) ?? [];
             list.push({ overhead: pair.overhead, turn: median(pair.engine), wave: w, calls });

@@ -76,6 +76,8 @@ export interface EngineSetup {
    * `temporal`: the Temporal handle's own `result()` (one long poll, nothing else).
    */
   waitWith?: 'runner' | 'temporal';
+  /** Extra Node flags for the worker process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** agent-runner only: run another revision's worker (bench/levers.ts exports it) with its own workflow bundle. */
   checkout?: { root: string; bundle: string };
 }
@@ -125,6 +127,7 @@ export async function startEngine(setup: EngineSetup, fakeUrl: string, bundles: 
     maxActivities: 100,
     ...(setup.tuning && { tuning: setup.tuning }),
     ...(textbook && { entry: TEXTBOOK_WORKER }),
+    ...(setup.nodeArgs && { nodeArgs: setup.nodeArgs }),
     env: {
       ...(textbook && { TEXTBOOK_TASK_QUEUE: taskQueue, TEXTBOOK_WORKFLOW_BUNDLE: bundles.textbook }),
       ...setup.env,

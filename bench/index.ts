@@ -21,6 +21,7 @@ import { describeConcurrency, IDEAL_MS, measureConcurrency, CONC_LATENCY_MS, CON
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS, measureCrashRecovery, RETRY_INITIAL_MS, type CrashTrial } from './crash-recovery.js';
 import { SEGMENT_LABELS, type TurnSegments } from './history-breakdown.js';
 import { measureByReference, type ReferenceFigures } from './by-reference.js';
+import { LOCAL_VARIANTS, measureLocalActivities, type LocalFigures } from './local-activities.js';
 import { measureEngines, reportEngines, type EnginePlan, type EngineResult } from './engines-section.js';
 import { describeLength, lengthBrain, measureLength, BLOB_BYTES, type LengthResult } from './length.js';
 import { longrunAgent } from './agents.js';
@@ -29,6 +30,7 @@ import { spawnBenchWorker } from './processes.js';
 import { BASELINE, SERVER_TUNED, TUNED, TUNED_SERVER_ARGS, type Profile } from './profiles.js';
 import { environment, Output, progress, writeRegion } from './report.js';
 import { BENCH_API_KEY, buildBundle, startStack, type Stack } from './stack.js';
+import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
 import { fmt, mean, median, p95, quantile } from './stats.js';
 import { TimedBrain } from './timed-brain.js';
 
@@ -84,6 +86,7 @@ interface Results {
   cancel?: { closed: number[]; aborted: number[] } | { error: string };
   engines?: EngineResult[];
   reference?: ReferenceFigures[];
+  local?: LocalFigures[];
 }
 const results: Results = { overhead: new Map(), concurrency: new Map() };
 
@@ -375,6 +378,43 @@ function reportLength(): void {
   );
 }
 
+function reportLocal(): void {
+  const rs = results.local;
+  if (!rs) return;
+  out.line(`### Local activities: what they cost besides what they save`);
+  out.line();
+  out.line(
+    `Agents ${LOCAL_VARIANTS.map((v) => `\`${v.agent}\` (${v.label})`).join(', ')} (bench/agents.ts); dev server with \`DEV_SERVER_TUNING\`. ` +
+      'Crash: a 30-turn run at 100 ms model latency, the worker SIGKILLed once the 12th model request arrived, a replacement started at once. ' +
+      'Cancel: a reply streaming for ~10 s, cancelled 1 s in.',
+  );
+  out.line();
+  out.table(
+    [
+      'calls',
+      'crash: model calls made again',
+      'crash: tool calls run again',
+      'crash: kill → next model request',
+      'crash: run completed',
+      'cancel → HTTP stream aborted',
+      'cancel → run closed',
+    ],
+    rs.map((r) => [
+      r.label,
+      String(r.crash.modelCallsAgain),
+      String(r.crash.toolsAgain),
+      s(r.crash.killToNextRequestMs),
+      r.crash.completed ? 'yes' : '**no**',
+      ms(r.cancel.toAbortMs, 0),
+      ms(r.cancel.toClosedMs, 0),
+    ]),
+  );
+  out.table(
+    ['calls', 'history of a 3-turn run: events, by type'],
+    rs.map((r) => [r.label, r.turnEvents]),
+  );
+}
+
 function reportReference(): void {
   const rs = results.reference;
   if (!rs) return;
@@ -585,6 +625,10 @@ async function main(): Promise<void> {
   const bundle = await buildBundle();
   try {
     if (wants('engines')) results.engines = await measureEngines(plan.engines, bundle.path);
+    if (wants('local')) {
+      progress('local activities: crash, cancel and history of remote vs local calls');
+      results.local = await measureLocalActivities(bundle.path, DEV_SERVER_TUNING);
+    }
     if (wants('reference')) {
       progress('conversation by reference: encoding 200-turn conversations');
       results.reference = [
@@ -624,6 +668,7 @@ async function main(): Promise<void> {
   if (results.engines) reportEngines(out, plan.engines, results.engines);
   reportOverhead();
   reportLength();
+  reportLocal();
   reportReference();
   reportConcurrency();
   reportRecovery();

@@ -1,36 +1,31 @@
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
-import { spawnBenchWorker } from './processes.js';
-import { BENCH_API_KEY, buildBundle, startStack } from './stack.js';
-import { TimedBrain, benchPrompt } from './timed-brain.js';
-import { mkdirSync } from 'node:fs';
-const agent = process.argv[2] ?? 'toolbox';
+import { startEngine, TEXTBOOK_WORKFLOWS, warmUp, type EngineSetup } from './engines.js';
+import { SERVER_CONFIGS } from './server-setups.js';
+import { BENCH_API_KEY, buildBundle } from './stack.js';
+import { TimedBrain } from './timed-brain.js';
+import { mkdirSync, rmSync } from 'node:fs';
+const [engine, agent, dir, turnsArg] = process.argv.slice(2) as ['textbook' | 'agent-runner', string, string, string];
+const turns = Number(turnsArg ?? 20);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
 const brain = new TimedBrain();
 const fake = await FakeMessagesApi.start({ apiKey: BENCH_API_KEY, brain: brain.brain });
-const bundle = await buildBundle();
-const stack = await startStack(['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000']);
-mkdirSync('/tmp/prof', { recursive: true });
-const worker = spawnBenchWorker({
-  address: stack.server.address,
-  taskQueue: 'prof',
-  baseURL: fake.url,
-  apiKey: BENCH_API_KEY,
-  bundlePath: bundle.path,
-  maxActivities: 100,
-  nodeArgs: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'],
-});
-await worker.ready;
-const runner = await stack.runner('prof');
-for (let i = 0; i < 3; i++)
-  await (
-    await runner.start(agent, benchPrompt(`w${i}-${Date.now()}`, 10), { workflowId: `w${i}-${Date.now()}`, overrides: { maxTurns: 10 } })
-  ).result();
+const ar = await buildBundle();
+const tb = await buildBundle(TEXTBOOK_WORKFLOWS);
+const setup: EngineSetup = {
+  name: 'prof',
+  engine,
+  agent,
+  server: SERVER_CONFIGS.find((c) => c.name === 'rps1000')!,
+  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+};
+const e = await startEngine(setup, fake.url, { agentRunner: ar.path, textbook: tb.path });
+await warmUp(e, `w${Date.now()}`);
 const t0 = performance.now();
-const tags = Array.from({ length: 5 }, (_, i) => `p${i}-${Date.now()}`);
-for (const tag of tags)
-  await (await runner.start(agent, benchPrompt(tag, 100), { workflowId: tag, overrides: { maxTurns: 100 } })).result();
-console.log('500 turns in', (performance.now() - t0).toFixed(0), 'ms');
-await worker.stop(10000);
-await stack.close();
+for (let i = 0; i < 500 / turns; i++) await e.run(`p${i}-${Date.now()}`, turns);
+console.log(engine, agent, '500 turns in', (performance.now() - t0).toFixed(0), 'ms');
+await e.close();
 await fake.close();
-bundle.remove();
+ar.remove();
+tb.remove();
 process.exit(0);

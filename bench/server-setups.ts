@@ -6,6 +6,15 @@ const dc = (...kv: string[]) => kv.flatMap((x) => ['--dynamic-config-value', x])
 const pragma = (...kv: string[]) => kv.flatMap((x) => ['--sqlite-pragma', x]);
 
 /** The configurations tried (names are what `--only` takes). */
+/**
+ * The CLI's dev server re-reads the search-attribute definitions from the database on every use
+ * (`system.forceSearchAttributesCacheRefreshOnRead` is on there, so new attributes show at once):
+ * 2–3 `GetCurrentClusterMetadata` (+ `GetNamespace`) reads per describe, start with attributes or
+ * upsert. Off, they come from a 60 s cache.
+ */
+const SA_CACHE = dc('system.forceSearchAttributesCacheRefreshOnRead=false');
+const RPS1000 = dc('history.transferProcessorMaxPollRPS=1000');
+
 export const SERVER_CONFIGS: ServerSetup[] = [
   STOCK_SERVER,
   { name: 'shipped', what: '`DEV_SERVER_TUNING`, SQLite file (as `npm run server`)', args: DEV_SERVER_TUNING, dbFile: true, ui: true },
@@ -49,6 +58,55 @@ export const SERVER_CONFIGS: ServerSetup[] = [
     name: 'file-wal',
     what: '`transferProcessorMaxPollRPS=1000`, SQLite file, `journal_mode=wal`, `synchronous=normal`',
     args: [...dc('history.transferProcessorMaxPollRPS=1000'), ...pragma('journal_mode=wal', 'synchronous=normal')],
+    dbFile: true,
+    ui: true,
+  },
+  {
+    name: 'sa-cache',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, in memory',
+    args: [...RPS1000, ...SA_CACHE],
+    dbFile: false,
+    ui: true,
+  },
+  {
+    name: 'rps200-sa',
+    what: '`transferProcessorMaxPollRPS=200`, search-attribute cache on',
+    args: [...dc('history.transferProcessorMaxPollRPS=200'), ...SA_CACHE],
+    dbFile: false,
+    ui: true,
+  },
+  {
+    name: 'sa-p1',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, task-queue partitions 1',
+    args: [...RPS1000, ...SA_CACHE, ...dc('matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1')],
+    dbFile: false,
+    ui: true,
+  },
+  {
+    name: 'sa-events',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, host-level events cache',
+    args: [...RPS1000, ...SA_CACHE, ...dc('history.enableHostLevelEventsCache=true')],
+    dbFile: false,
+    ui: true,
+  },
+  {
+    name: 'file-sa',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, SQLite file (default pragmas)',
+    args: [...RPS1000, ...SA_CACHE],
+    dbFile: true,
+    ui: true,
+  },
+  {
+    name: 'file-wal-sa',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, SQLite file, `journal_mode=wal`, `synchronous=normal`',
+    args: [...RPS1000, ...SA_CACHE, ...pragma('journal_mode=wal', 'synchronous=normal')],
+    dbFile: true,
+    ui: true,
+  },
+  {
+    name: 'file-off-sa',
+    what: '`transferProcessorMaxPollRPS=1000`, search-attribute cache on, SQLite file, `journal_mode=wal`, `synchronous=off`',
+    args: [...RPS1000, ...SA_CACHE, ...pragma('journal_mode=wal', 'synchronous=off')],
     dbFile: true,
     ui: true,
   },

@@ -8,7 +8,8 @@
  * A variant is `;`-separated `key=value`: `label`, `rev` (default HEAD), `agent` (default
  * toolbox), `wait` (`runner` | `temporal`, see EngineSetup.waitWith), `tuning` (JSON WorkerOptions,
  * bench/worker-process.ts), `env.NAME=value` (worker environment), `server` (a name of
- * bench/server-setups.ts; default --server).
+ * bench/server-setups.ts; default --server), `node` (extra Node flags for the worker, `,`-separated,
+ * e.g. `node=--import=/abs/path/bench/no-vm-watchdog.ts`).
  *
  * Per round and variant (order rotated each round): fresh dev server + worker, warm-up, the
  * wave (--runs runs × 5 turns at once, 0 ms model latency), then --pairs overhead pairs of
@@ -67,6 +68,8 @@ interface VariantSpec {
   tuning?: TuningOptions;
   env: Record<string, string>;
   server?: string;
+  /** Extra Node flags for the worker (`node=--import=…`, `,`-separated). */
+  nodeArgs?: string[];
 }
 
 function parseVariant(text: string): VariantSpec {
@@ -81,6 +84,7 @@ function parseVariant(text: string): VariantSpec {
     else if (key === 'wait') spec.wait = value === 'temporal' ? 'temporal' : 'runner';
     else if (key === 'tuning') spec.tuning = JSON.parse(value) as TuningOptions;
     else if (key === 'server') spec.server = value;
+    else if (key === 'node') spec.nodeArgs = value.split(',');
     else if (key.startsWith('env.')) spec.env[key.slice(4)] = value;
     else throw new Error(`--variant: unknown key ${key}`);
   }
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
           env: v.env,
           checkout: { root: checkout.root, bundle: checkout.bundle },
           ...(v.tuning && { tuning: v.tuning }),
+          ...(v.nodeArgs && { nodeArgs: v.nodeArgs }),
         };
         await waitForQuiet();
         const live = await startEngine(setup, fake.url, bundles);

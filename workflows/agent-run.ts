@@ -21,13 +21,14 @@ import {
   ContinueAsNew,
   isCancellation,
   ApplicationFailure,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import { DEFAULT_LIMITS, type RunConfig } from '../contract/config.js';
 import { failureLine, Failures } from '../contract/failures.js';
 import type { RunInput, RunResult } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
-import { resolveAgent } from './activities.js';
+import { resolveAgent, resolveAgentLocally } from './activities.js';
 import { AgentRun } from './run-state.js';
 import { fitContext, takeTurn } from './turn.js';
 
@@ -62,7 +63,9 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
   let config = input.carry?.config;
   if (!config) {
     try {
-      config = await resolveAgent({ agent: run.agent, ...(input.overrides && { overrides: input.overrides }) });
+      const request = { agent: run.agent, ...(input.overrides && { overrides: input.overrides }) };
+      // Versioned: runs started before resolved the agent with a (remote) activity.
+      config = patched('resolve-agent-locally') ? await resolveAgentLocally(request) : await resolveAgent(request);
     } catch (e) {
       if (isCancellation(e)) throw e;
       return run.fail(failureLine(e));

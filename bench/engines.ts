@@ -11,7 +11,7 @@
  */
 import { Client } from '@temporalio/client';
 import { fileURLToPath } from 'node:url';
-import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
+import { DEV_SERVER_FILE_PRAGMAS, DEV_SERVER_TUNING } from '../scripts/dev-server.js';
 import { toolboxAgent } from './agents.js';
 import { plainLoop } from './overhead.js';
 import { cpus } from 'node:os';
@@ -51,10 +51,11 @@ export const STOCK_SERVER: ServerSetup = {
 /** What `npm run server` starts (scripts/server.ts), minus the codec server (a separate process). */
 export const SHIPPED_SERVER: ServerSetup = {
   name: 'shipped',
-  what: `as \`npm run server\` starts it: \`DEV_SERVER_TUNING\` (${DEV_SERVER_TUNING.filter((a) => !a.startsWith('--'))
+  what: `as \`npm run server\` starts it: ${[...DEV_SERVER_TUNING, ...DEV_SERVER_FILE_PRAGMAS]
+    .filter((a) => !a.startsWith('--'))
     .map((a) => `\`${a}\``)
-    .join(', ')}), state in a SQLite file, Web UI on`,
-  args: DEV_SERVER_TUNING,
+    .join(', ')}, state in a SQLite file, Web UI on`,
+  args: [...DEV_SERVER_TUNING, ...DEV_SERVER_FILE_PRAGMAS],
   dbFile: true,
   ui: true,
 };

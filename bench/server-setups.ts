@@ -1,6 +1,5 @@
 /** Dev-server configurations the benches compare (`npm run bench:servers`, `npm run bench:levers -- --server=NAME`). */
-import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
-import { STOCK_SERVER, type ServerSetup } from './engines.js';
+import { SHIPPED_SERVER, STOCK_SERVER, type ServerSetup } from './engines.js';
 
 const dc = (...kv: string[]) => kv.flatMap((x) => ['--dynamic-config-value', x]);
 const pragma = (...kv: string[]) => kv.flatMap((x) => ['--sqlite-pragma', x]);
@@ -17,7 +16,14 @@ const RPS1000 = dc('history.transferProcessorMaxPollRPS=1000');
 
 export const SERVER_CONFIGS: ServerSetup[] = [
   STOCK_SERVER,
-  { name: 'shipped', what: '`DEV_SERVER_TUNING`, SQLite file (as `npm run server`)', args: DEV_SERVER_TUNING, dbFile: true, ui: true },
+  { ...SHIPPED_SERVER, what: 'what the project ships (as `npm run server`: `DEV_SERVER_TUNING`, `DEV_SERVER_FILE_PRAGMAS`, SQLite file)' },
+  {
+    name: 'rps1000-file',
+    what: '`transferProcessorMaxPollRPS=1000`, SQLite file with default pragmas (`npm run server` before this branch)',
+    args: dc('history.transferProcessorMaxPollRPS=1000'),
+    dbFile: true,
+    ui: true,
+  },
   {
     name: 'rps1000',
     what: '`transferProcessorMaxPollRPS=1000`, in memory',

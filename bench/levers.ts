@@ -216,6 +216,7 @@ async function main(): Promise<void> {
       'wave CPU ms per turn: server / worker',
       'persistence calls per turn (wave)',
       "others' CPU in the wave, s",
+      'wave peak RSS: server / worker, MB',
       `per turn (N=${turns}): events / WFTs / markers / activities / history bytes`,
     ],
     variants.map((v) => {
@@ -232,6 +233,13 @@ async function main(): Promise<void> {
         `${spread(cpu('server'))} / ${spread(cpu('worker'))}`,
         spread(list.map((s) => [...s.calls.values()].reduce((a, b) => a + b, 0))),
         spread(list.map((s) => (s.wave.cpu.others ?? 0) / 1000)),
+        `${spread(
+          list.map((s) => (s.wave.peakRssBy.server ?? 0) / 2 ** 20),
+          0,
+        )} / ${spread(
+          list.map((s) => (s.wave.peakRssBy.worker ?? 0) / 2 ** 20),
+          0,
+        )}`,
         `${fmt(h('events'), 1)} / ${fmt(h('wfts'), 2)} / ${fmt(h('markers'), 2)} / ${fmt(h('activities'), 2)} / ${fmt(h('bytes'), 0)} B`,
       ];
     }),

@@ -13,7 +13,7 @@
  *
  * Per round and variant (order rotated each round): fresh dev server + worker, warm-up, the
  * wave (--runs runs × 5 turns at once, 0 ms model latency), then --pairs overhead pairs of
- * --turns turns (plain run, then the variant's run). Reports per-turn overhead, makespan, CPU per
+ * --turns turns (plain run, then the variant's run), and with --long=N one pair of N turns (turn 190 / turn 10). Reports per-turn overhead, makespan, CPU per
  * turn, persistence calls per turn, and per turn of the single runs: history events, workflow
  * tasks, history bytes.
  */
@@ -37,6 +37,7 @@ import {
   type OverheadPair,
   type WaveResult,
 } from './engines.js';
+import { lateVsEarly } from './engines-section.js';
 import { environment, Output, progress, writeRegion } from './report.js';
 import { SERVER_CONFIGS } from './server-setups.js';
 import { BENCH_API_KEY, buildBundle, perTurnCalls } from './stack.js';
@@ -111,6 +112,8 @@ interface Sample {
   pairs: OverheadPair[];
   calls: Map<string, number>;
   history: Awaited<ReturnType<typeof historyPerTurn>>;
+  /** The --long run's pair, when asked. */
+  long?: OverheadPair;
   load: string;
 }
 
@@ -121,6 +124,7 @@ const rounds = Number(flag('rounds') ?? 3);
 const runs = Number(flag('runs') ?? 100);
 const turns = Number(flag('turns') ?? 20);
 const pairs = Number(flag('pairs') ?? 2);
+const longTurns = Number(flag('long') ?? 0);
 const defaultServer = flag('server') ?? 'shipped';
 const title = flag('title');
 
@@ -161,10 +165,15 @@ async function main(): Promise<void> {
         const tag = `lever${r}-${i}-${Date.now()}`;
         try {
           await warmUp(live, tag);
-          const before = await live.stack!.persistenceCalls();
           let take = 0;
-          const { value: w } = await quietly(live, () => wave(live, `${tag}-wave${take++}`, runs, 5));
-          const calls = perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5);
+          // The server's counters are read around each take, so a retaken wave counts once.
+          const {
+            value: { w, calls },
+          } = await quietly(live, async () => {
+            const before = await live.stack!.persistenceCalls();
+            const w = await wave(live, `${tag}-wave${take++}`, runs, 5);
+            return { w, calls: perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5) };
+          });
           await waitForQuiet();
           const ps: OverheadPair[] = [];
           for (let k = 0; k < pairs; k++) {
@@ -172,8 +181,12 @@ async function main(): Promise<void> {
             ps.push((await quietly(live, () => overheadPair(live, plain, brain, `${tag}-p${k}${t++ ? `-${t}` : ''}`, turns))).value);
           }
           const history = await historyPerTurn(live.stack!.client, `${tag}-p0-engine`, turns);
+          let t = 0;
+          const long = longTurns
+            ? (await quietly(live, () => overheadPair(live, plain, brain, `${tag}-long${t++}`, longTurns))).value
+            : undefined;
           const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-          samples.get(v.label)!.push({ wave: w, pairs: ps, calls, history, load });
+          samples.get(v.label)!.push({ wave: w, pairs: ps, calls, history, load, ...(long && { long }) });
           progress(
             `round ${r + 1} ${v.label}: overhead ${ps.map((p) => fmt(p.overhead)).join(', ')} ms; wave ${fmt(w.makespanMs / 1000, 2)} s ` +
               `(${w.completed}/${runs}${w.errors.length ? `, ${w.errors[0]}` : ''}); CPU ms/turn server ${fmt((w.cpu.server ?? 0) / (runs * 5))} ` +
@@ -218,6 +231,7 @@ async function main(): Promise<void> {
       "others' CPU in the wave, s",
       'wave peak RSS: server / worker, MB',
       `per turn (N=${turns}): events / WFTs / markers / activities / history bytes`,
+      ...(longTurns ? [`N=${longTurns}: overhead per turn, ms`, `N=${longTurns}: turn 190 / turn 10`] : []),
     ],
     variants.map((v) => {
       const list = samples.get(v.label)!;
@@ -241,6 +255,15 @@ async function main(): Promise<void> {
           0,
         )}`,
         `${fmt(h('events'), 1)} / ${fmt(h('wfts'), 2)} / ${fmt(h('markers'), 2)} / ${fmt(h('activities'), 2)} / ${fmt(h('bytes'), 0)} B`,
+        ...(longTurns
+          ? [
+              spread(list.flatMap((s) => (s.long ? [s.long.overhead] : []))),
+              spread(
+                list.flatMap((s) => (s.long ? [lateVsEarly(s.long)] : [])),
+                2,
+              ),
+            ]
+          : []),
       ];
     }),
   );

@@ -72,9 +72,14 @@ async function main(): Promise<void> {
             const { value: pair } = await quietly(live, () =>
               overheadPair(live, plain, brain, `${setup.name}-one-${stamp}-${t++}`, turns1),
             );
-            const before = await live.stack!.persistenceCalls();
-            const { value: w } = await quietly(live, () => wave(live, `${setup.name}-wave-${stamp}-${t++}`, runs, 5));
-            const calls = perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5);
+            // The server's counters are read around each take, so a retaken wave counts once.
+            const {
+              value: { w, calls },
+            } = await quietly(live, async () => {
+              const before = await live.stack!.persistenceCalls();
+              const w = await wave(live, `${setup.name}-wave-${stamp}-${t++}`, runs, 5);
+              return { w, calls: perTurnCalls(before, await live.stack!.persistenceCalls(), runs * 5) };
+            });
             const list = samples.get(key) ?? [];
             list.push({ overhead: pair.overhead, turn: median(pair.engine), wave: w, calls });
             samples.set(key, list);

@@ -37,6 +37,8 @@ export interface ServerSetup {
   dbFile: boolean;
   /** Web UI served by the same process. */
   ui: boolean;
+  /** More environment for the server process. */
+  env?: Record<string, string>;
 }
 
 /** `temporal server start-dev` as it comes: in-memory SQLite, UI on, no dynamic config. */
@@ -115,7 +117,7 @@ export async function startEngine(setup: EngineSetup, fakeUrl: string, bundles: 
     };
   }
   const server = setup.server ?? STOCK_SERVER;
-  const stack = await startStack(server.args, { dbFile: server.dbFile, ui: server.ui });
+  const stack = await startStack(server.args, { dbFile: server.dbFile, ui: server.ui, ...(server.env && { env: server.env }) });
   const taskQueue = `engines-${setup.name.replace(/[^a-z0-9-]+/gi, '-')}`;
   const textbook = setup.engine === 'textbook';
   const worker = spawnBenchWorker({

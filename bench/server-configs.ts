@@ -133,10 +133,13 @@ async function main(): Promise<void> {
           list.map((s) => (s.wave.cpu.others ?? 0) / 1000),
           1,
         ),
-        spread(
+        `${spread(
           list.map((s) => s.wave.peakRss / 2 ** 20),
           0,
-        ),
+        )} (${fmt(median(list.map((s) => (s.wave.peakRssBy.server ?? 0) / 2 ** 20)), 0)} / ${fmt(
+          median(list.map((s) => (s.wave.peakRssBy.worker ?? 0) / 2 ** 20)),
+          0,
+        )})`,
         `${fmt(median(list.map(all)), 1)} (${fmt(calls('GetTransferTasks'), 2)} / ${fmt(calls('CreateTasks'), 2)})`,
         list.map((s) => `${s.wave.completed}/${s.wave.runs}`).join(', '),
       ]);
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
       `${runs} × 5 turns at once: makespan, s`,
       'CPU ms per turn in the wave (server + worker)',
       'CPU s of other processes during the wave',
-      'peak RSS server + worker, MB',
+      'peak RSS server + worker, MB (server / worker, medians)',
       'persistence calls per turn in the wave (GetTransferTasks / CreateTasks)',
       'completed',
     ],

@@ -116,4 +116,7 @@ export const SERVER_CONFIGS: ServerSetup[] = [
     dbFile: true,
     ui: true,
   },
+  { ...SHIPPED_SERVER, name: 'shipped-headless', what: "the project's, without the Web UI", ui: false },
+  { ...SHIPPED_SERVER, name: 'shipped-gogc50', what: "the project's, Go runtime `GOGC=50`", env: { GOGC: '50' } },
+  { ...SHIPPED_SERVER, name: 'shipped-memlimit', what: "the project's, Go runtime `GOMEMLIMIT=160MiB`", env: { GOMEMLIMIT: '160MiB' } },
 ];

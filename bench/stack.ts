@@ -33,6 +33,8 @@ export interface StackOptions {
   dbFile?: boolean;
   /** Serve the Web UI, as `npm run server` and a bare `temporal server start-dev` do (default: headless). */
   ui?: boolean;
+  /** More environment for the server process. */
+  env?: Record<string, string>;
 }
 
 /** Start a dev server with `extraArgs` (dynamic config) and connect a client. */
@@ -48,6 +50,7 @@ export async function startStack(extraArgs: string[] = [], opts: StackOptions = 
     uiPort: opts.ui ? undefined : false,
     tuned: false,
     ...(dbDir && { dbFile: join(dbDir, 'dev.db') }),
+    ...(opts.env && { env: opts.env }),
     extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs],
   });
   const connection = await Connection.connect({ address: server.address });

@@ -28,6 +28,8 @@ export interface DevServerOptions {
    * benchmark uses as its baseline.
    */
   tuned?: boolean;
+  /** More environment for the server process (e.g. Go runtime settings such as GOMEMLIMIT). */
+  env?: Record<string, string>;
   /** Where to send the server's own log lines (default: kept in memory, shown if it fails). */
   onLog?: (line: string) => void;
   log?: (line: string) => void;
@@ -118,7 +120,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.tuned !== false) args.push(...DEV_SERVER_TUNING, ...(opts.dbFile ? DEV_SERVER_FILE_PRAGMAS : []));
   args.push(...(opts.extraArgs ?? []));
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env && { env: { ...process.env, ...opts.env } }) });
   const tail: string[] = [];
   const onLine = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {

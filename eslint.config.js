@@ -71,7 +71,18 @@ const importsRule = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.temporal/', '.artifacts/', '.data/', 'client/bin.mjs', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.tools/',
+      '.temporal/',
+      '.artifacts/',
+      '.data/',
+      'client/bin.mjs',
+      'bench/no-vm-watchdog.mjs',
+      'eslint.config.js',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: ROOT } },

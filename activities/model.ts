@@ -21,6 +21,9 @@ import type { Message, Usage } from '../contract/messages.js';
 import { tokenCount } from '../contract/run.js';
 import { endModelSpan, failSpan, startModelSpan, withSpan } from './telemetry.js';
 
+/** A model call sends no heartbeat before it has run this long (see callModel). */
+export const FIRST_HEARTBEAT_MS = 1_000;
+
 /** `fetch` whose response bodies call `onBytes` for every chunk received. */
 function tappedFetch(onBytes: () => void): typeof fetch {
   return async (url, init) => {
@@ -50,9 +53,19 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
       let lastBytesAt = Date.now();
       let stalled = false;
       const stall = new AbortController();
-      ctx.heartbeat(progress);
+      // Every heartbeat is a server call and a write of the run's state, so a call that finishes
+      // within the first second (most do at low latency) sends none: heartbeats start once the
+      // call has run FIRST_HEARTBEAT_MS (or a third of a shorter heartbeat timeout). Liveness is
+      // unchanged: a dead worker's call still times out after the heartbeat timeout; cancellation
+      // still arrives with the first heartbeat's response (heartbeats are throttled to 1 s anyway).
+      const startedAt = Date.now();
+      const firstBeatAfter = Math.min(FIRST_HEARTBEAT_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3);
+      // A local activity cannot heartbeat (the workflow task's own timeout covers it).
+      const beat = () => {
+        if (!ctx.info.isLocal && Date.now() - startedAt >= firstBeatAfter) ctx.heartbeat(progress);
+      };
       // Liveness: one heartbeat a second (the worker throttles to that), whatever the stream does.
-      const alive = setInterval(() => ctx.heartbeat(progress), 1_000);
+      const alive = setInterval(beat, Math.min(1_000, firstBeatAfter));
       // Stalls: once the response has started, a stream silent for stallMs is aborted. (Until the
       // headers arrive, the SDK's request timeout bounds the wait.)
       const watchdog = setInterval(
@@ -66,7 +79,6 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
       );
       const rawToolInput = new Map<number, string>();
       const span = startModelSpan(input.request);
-      const startedAt = Date.now();
       try {
         const client = getClient(
           tappedFetch(() => {
@@ -80,7 +92,7 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         stream.on('connect', () => {
           progress.phase = 'streaming';
           lastBytesAt = Date.now();
-          ctx.heartbeat(progress);
+          beat();
         });
         stream.on('streamEvent', (event) => {
           progress.events++;
@@ -109,7 +121,7 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
           } else if (event.type === 'message_delta') {
             progress.outputTokens = tokenCount(event.usage.output_tokens);
           }
-          ctx.heartbeat(progress);
+          beat();
         });
         const message = await stream.finalMessage();
         if (message.stop_reason === 'tool_use') checkToolUses(message, rawToolInput);

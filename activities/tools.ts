@@ -55,13 +55,16 @@ async function runOne(registry: AgentRegistry, input: ToolCallInput, redact?: (t
   let output: unknown;
   // Cancellation reaches an activity only through heartbeats: keep them flowing for handlers
   // that do not heartbeat themselves. (A tool with its own heartbeatTimeout must heartbeat,
-  // so that a hang is still detected.)
-  const beat = info.heartbeatTimeoutMs ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
+  // so that a hang is still detected.) Local activities cannot heartbeat, and learn of
+  // cancellation in-process.
+  const beat = info.heartbeatTimeoutMs || info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
   try {
     output = await tool.run(checked.value, {
       idempotencyKey: input.idempotencyKey,
       signal: ctx.cancellationSignal,
-      heartbeat: (details) => ctx.heartbeat(details),
+      heartbeat: (details) => {
+        if (!info.isLocal) ctx.heartbeat(details);
+      },
       attempt: info.attempt,
       workflowId: info.workflowExecution?.workflowId ?? '',
       toolUseId: toolUse.id,

@@ -18,7 +18,14 @@
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { DEFAULT_APPROVAL_TIMEOUT, DEFAULT_TOOL_POLICY, type ModelPolicy, type RunLimits, type ToolPolicy } from '../contract/config.js';
+import {
+  DEFAULT_APPROVAL_TIMEOUT,
+  DEFAULT_TOOL_POLICY,
+  type LocalActivityChoice,
+  type ModelPolicy,
+  type RunLimits,
+  type ToolPolicy,
+} from '../contract/config.js';
 import type { ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
 
 export { ToolError };
@@ -203,6 +210,11 @@ export interface AgentDefinition {
   modelCall?: Partial<ModelPolicy>;
   /** Size limits, each defaulting to `DEFAULT_LIMITS` (tool results 100 KB, conversation 1.2 MB, continue-as-new at 16 MB of history). */
   limits?: Partial<RunLimits>;
+  /**
+   * Run short tools and/or the model call as local activities (default: neither). See
+   * `LocalActivityChoice` and the README's "Local activities" for what it saves and costs.
+   */
+  localActivities?: Partial<LocalActivityChoice>;
 }
 
 /** Define an agent (checked when a worker builds its registry). */

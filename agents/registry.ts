@@ -91,6 +91,10 @@ export class AgentRegistry {
       model: { ...DEFAULT_MODEL_POLICY, ...def.modelCall },
       tools: Object.fromEntries(def.tools.map((t) => [t.name, t.policy])),
       limits: { ...DEFAULT_LIMITS, ...def.limits },
+      // Only when chosen, so the recorded configuration of every other run stays as it was.
+      ...((def.localActivities?.tools || def.localActivities?.model) && {
+        local: { tools: def.localActivities.tools === true, model: def.localActivities.model === true },
+      }),
     };
   }
 }

@@ -3,6 +3,7 @@
  * tool (the per-turn overhead and concurrency workloads), `longrun` with a `blob` tool (the
  * 1,000-turn run), and the triage agent. The bench's own copies, so it never imports test code.
  */
+import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineAgent, defineTool, type AgentDefinition } from '../agents/define.js';
 import { triageAgent } from '../agents/triage/agent.js';
@@ -16,6 +17,9 @@ const echo = defineTool({
   description: 'Echo the text back after a delay.',
   inputSchema: z.object({ text: z.string(), delay_ms: z.number().int().min(0).max(60_000).default(0) }),
   run: async ({ text, delay_ms }, ctx) => {
+    // bench/local-activities.ts counts executions (re-runs after a crash) from this log.
+    if (process.env.BENCH_TOOL_LOG)
+      appendFileSync(process.env.BENCH_TOOL_LOG, `${ctx.workflowId} ${ctx.toolUseId} ${ctx.attempt} ${process.pid}\n`);
     if (delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, delay_ms)).then(() => ctx.signal.throwIfAborted());
     return `echo: ${text}`;
   },
@@ -32,5 +36,10 @@ export const toolboxAgent = defineAgent({
   modelCall: fastModelCall,
 });
 
+/** The same agent with its tools as local activities (bench:levers). */
+export const toolboxLocalToolsAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-local-tools', localActivities: { tools: true } });
+/** The same agent with the model call and its tools as local activities (bench:levers). */
+export const toolboxLocalAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-local', localActivities: { tools: true, model: true } });
+
 /** The catalog bench worker processes serve. */
-export const agents: AgentDefinition[] = [toolboxAgent, longrunAgent, triageAgent];
+export const agents: AgentDefinition[] = [toolboxAgent, toolboxLocalToolsAgent, toolboxLocalAgent, longrunAgent, triageAgent];

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TuningOptions } from './worker-process.js';
 
@@ -40,19 +41,25 @@ export interface WorkerSpec {
   entry?: string;
   /** Extra Node flags (e.g. `--cpu-prof` to see where the worker's CPU goes). */
   nodeArgs?: string[];
+  /** More environment variables (e.g. the textbook worker's own). */
+  env?: Record<string, string>;
+  /** Root of the code the worker runs (default: this checkout; the levers bench exports other revisions). */
+  root?: string;
 }
 
 /** Start a worker process serving the bench agents (bench/agents.ts). */
 export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
-  const entry = spec.entry ?? (spec.tuning ? BENCH_WORKER : SHIPPED_WORKER);
+  const root = spec.root ?? ROOT;
+  const inRoot = (path: string) => (spec.root ? join(spec.root, relative(ROOT, path)) : path);
+  const entry = inRoot(spec.entry ?? (spec.tuning ? BENCH_WORKER : SHIPPED_WORKER));
   const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', entry], {
-    cwd: ROOT,
+    cwd: root,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       TEMPORAL_ADDRESS: spec.address,
       AGENT_RUNNER_TASK_QUEUE: spec.taskQueue,
-      AGENT_RUNNER_AGENTS: BENCH_AGENTS,
+      AGENT_RUNNER_AGENTS: inRoot(BENCH_AGENTS),
       AGENT_RUNNER_WORKFLOW_BUNDLE: spec.bundlePath,
       AGENT_RUNNER_MAX_ACTIVITIES: String(spec.maxActivities),
       AGENT_RUNNER_SHUTDOWN_GRACE: '1s',
@@ -61,6 +68,7 @@ export function spawnBenchWorker(spec: WorkerSpec): BenchWorker {
       ...(spec.tuning && { BENCH_WORKER_OPTIONS: JSON.stringify(spec.tuning) }),
       // Payload codec settings (connection/codecs.ts): the workers must encode as the bench's client decodes.
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^AGENT_RUNNER_(COMPRESSION|ENCRYPTION_)/.test(k))),
+      ...spec.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,16 +1,12 @@
 /**
  * What the bench compares: the system as shipped, and with the tuning the measurements point at.
  */
+import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
 import type { TuningOptions } from './worker-process.js';
 
-/** Dev-server flags of the tuned profile. */
+/** Dev-server flags of the tuned profile: what the project ships (scripts/dev-server.ts), plus one for long runs. */
 export const TUNED_SERVER_ARGS: string[] = [
-  // The history service's transfer queue (which hands new workflow tasks to matching) may poll
-  // its store at most 20 times a second by default, so every workflow task waited for the next
-  // 50 ms tick: two per turn, three quarters of a durable turn at low load. Polling happens on
-  // new-task notifications, so raising the cap costs nothing when idle.
-  '--dynamic-config-value',
-  'history.transferProcessorMaxPollRPS=1000',
+  ...DEV_SERVER_TUNING,
   // A run that continues as new less than this long after its previous execution started has its
   // first workflow task held back for the rest of it (default 1 s, a guard against tight
   // continue-as-new loops). Late in a long run, executions last ~1 s (the conversation is large),

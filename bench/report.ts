@@ -71,7 +71,7 @@ const SKELETON = `# Benchmarks
 `;
 
 /** Replace the `mode` region of BENCHMARKS.md with `body` (creating the file if needed). */
-export function writeRegion(mode: 'full' | 'quick', body: string): void {
+export function writeRegion(mode: string, body: string): void {
   let doc = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : SKELETON;
   const begin = `<!-- bench:${mode}:begin -->`;
   const end = `<!-- bench:${mode}:end -->`;

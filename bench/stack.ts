@@ -27,13 +27,32 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** How {@link startStack} starts its dev server besides the dynamic config. */
+export interface StackOptions {
+  /** Keep state in a SQLite file in a temporary folder, as `npm run server` does (default: in memory). */
+  dbFile?: boolean;
+  /** Serve the Web UI, as `npm run server` and a bare `temporal server start-dev` do (default: headless). */
+  ui?: boolean;
+  /** More environment for the server process. */
+  env?: Record<string, string>;
+}
+
 /** Start a dev server with `extraArgs` (dynamic config) and connect a client. */
-export async function startStack(extraArgs: string[] = []): Promise<Stack> {
+export async function startStack(extraArgs: string[] = [], opts: StackOptions = {}): Promise<Stack> {
   // The server's own metrics say what it does per turn (persistence calls), the measured cause
   // behind its CPU time.
   const metricsPort = await freePort();
+  const dbDir = opts.dbFile ? mkdtempSync(join(tmpdir(), 'agent-runner-bench-db-')) : undefined;
+  const removeDb = () => dbDir && rmSync(dbDir, { recursive: true, force: true });
+  if (dbDir) process.on('exit', removeDb);
   // tuned: false — the stock dev server; the tuned profile passes its flags in extraArgs.
-  const server = await startDevServer({ uiPort: false, tuned: false, extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs] });
+  const server = await startDevServer({
+    uiPort: opts.ui ? undefined : false,
+    tuned: false,
+    ...(dbDir && { dbFile: join(dbDir, 'dev.db') }),
+    ...(opts.env && { env: opts.env }),
+    extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs],
+  });
   const connection = await Connection.connect({ address: server.address });
   // The workers' payload codecs (connection/codecs.ts, from the same environment), or results cannot be read.
   const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
@@ -72,13 +91,18 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
     async close() {
       await connection.close();
       await server.stop();
+      if (dbDir) {
+        process.off('exit', removeDb);
+        removeDb();
+      }
     },
   };
 }
 
-/** The workflow bundle, built once and written to a temp file every worker process loads. */
-export async function buildBundle(): Promise<{ path: string; remove(): void }> {
-  const { code } = await bundleWorkflowCode({ ...BUNDLE_OPTIONS, logger: new DefaultLogger('ERROR') });
+/** The workflow bundle (default: agent-runner's), built once and written to a temp file every worker process loads. */
+export async function buildBundle(workflowsPath?: string): Promise<{ path: string; remove(): void }> {
+  const options = workflowsPath ? { workflowsPath } : BUNDLE_OPTIONS;
+  const { code } = await bundleWorkflowCode({ ...options, logger: new DefaultLogger('ERROR') });
   const dir = mkdtempSync(join(tmpdir(), 'agent-runner-bench-'));
   const path = join(dir, 'workflow-bundle.js');
   writeFileSync(path, code);

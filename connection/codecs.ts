@@ -11,7 +11,7 @@
  *
  * | variable | default |
  * |---|---|
- * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`: what is written; `binary/gzip` is always read) |
+ * | AGENT_RUNNER_COMPRESSION | `on` (`on` \| `off`: what is written, payloads from 1 KiB; `binary/gzip` is always read) |
  * | AGENT_RUNNER_ENCRYPTION_KEY | unset = no encryption; base64 of 32 bytes (`openssl rand -base64 32`) |
  * | AGENT_RUNNER_ENCRYPTION_KEY_ID | `default` |
  * | AGENT_RUNNER_ENCRYPTION_OLD_KEYS | unset; `id1:base64,id2:base64`, accepted for decode only |
@@ -19,7 +19,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { str, u8, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 // @temporalio/proto is CommonJS whose named exports Node cannot detect: default import only.
 import proto from '@temporalio/proto';
@@ -148,9 +148,22 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+/**
+ * Payloads (serialized, or compressed when decoding) up to this size are (de)compressed on the
+ * calling thread: for small inputs zlib's work is shorter than the thread-pool round trip of the
+ * async API (measured: ~70–270 µs sync vs ~200–330 µs async for 0.3–4 KB on this machine). Larger
+ * ones go to the thread pool, so the event loop is never blocked long.
+ */
+const SYNC_BELOW_BYTES = 64 * 1024;
+/** The same for decoding, by compressed size; lower, as 16 KiB of hostile gzip can still inflate ~1000×. */
+const SYNC_DECODE_BELOW_BYTES = 16 * 1024;
+
 /** Options of {@link GzipCodec}. */
 export interface GzipCodecOptions {
-  /** Serialized payloads smaller than this stay as they are: gzip's header would eat the gain. Default 256. */
+  /**
+   * Serialized payloads smaller than this stay as they are. Default 1 KiB: below it gzip saves a
+   * few hundred bytes at most (≈ 1.5–2× on text) for ~0.1 ms of CPU per payload on both sides.
+   */
   minBytes?: number;
   /** Refuse to inflate beyond this (a gzip bomb guard, mainly for the codec server). Default 256 MiB. */
   maxDecodedBytes?: number;
@@ -177,7 +190,7 @@ export class GzipCodec implements PayloadCodec {
   private readonly compress: boolean;
 
   constructor(opts: GzipCodecOptions = {}) {
-    this.minBytes = opts.minBytes ?? 256;
+    this.minBytes = opts.minBytes ?? 1024;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? 256 * 1024 * 1024;
     this.compress = opts.compress ?? true;
   }
@@ -199,7 +212,7 @@ export class GzipCodec implements PayloadCodec {
       payloads.map(async (p) => {
         const raw = serialize(p);
         if (raw.length < this.minBytes) return p;
-        const compressed = await gzipAsync(raw);
+        const compressed = raw.length <= SYNC_BELOW_BYTES ? gzipSync(raw) : await gzipAsync(raw);
         // Already-compressed data (images, archives) can grow; keeping it as is costs nothing.
         if (compressed.length >= raw.length) return p;
         return { metadata: { encoding: u8(GZIP_ENCODING) }, data: compressed };
@@ -215,7 +228,9 @@ export class GzipCodec implements PayloadCodec {
         let raw: Buffer;
         try {
           // zlib stops inflating at the limit: a bomb never allocates more than this.
-          raw = await gunzipAsync(p.data ?? new Uint8Array(0), { maxOutputLength: this.maxDecodedBytes });
+          const data = p.data ?? new Uint8Array(0);
+          const opts = { maxOutputLength: this.maxDecodedBytes };
+          raw = data.length <= SYNC_DECODE_BELOW_BYTES ? gunzipSync(data, opts) : await gunzipAsync(data, opts);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new PayloadTooLargeError(this.maxDecodedBytes);
           throw new Error(`cannot decompress binary/gzip payload: ${err instanceof Error ? err.message : String(err)}`);

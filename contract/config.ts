@@ -114,6 +114,20 @@ export const DEFAULT_TOOL_POLICY: ToolPolicy = {
 };
 
 /**
+ * Which of a run's calls are local activities: run by the worker that runs the workflow task,
+ * with no round trip through the server, their results recorded (as markers) when that workflow
+ * task completes. A turn whose calls are all local costs no server round trip of its own; the
+ * price: a worker that dies re-runs every local call since the last completed workflow task, and
+ * the UI shows them only then (see the README, "Local activities").
+ */
+export interface LocalActivityChoice {
+  /** Tools run as local activities, except those with a `heartbeatTimeout` (long tools that heartbeat). */
+  tools: boolean;
+  /** The model call runs as a local activity (no heartbeats: a dead worker is noticed by the workflow task timeout). */
+  model: boolean;
+}
+
+/**
  * A run's configuration, resolved once by the `resolveAgent` activity when the run starts.
  * It is recorded in history (readable there) and never changes during the run.
  */
@@ -125,6 +139,8 @@ export interface RunConfig {
   /** Per-tool activity options, keyed by tool name (the tools offered in `request.tools`). */
   tools: Record<string, ToolPolicy>;
   limits: RunLimits;
+  /** Calls run as local activities (absent: none, as in runs recorded before the choice existed). */
+  local?: LocalActivityChoice;
   /**
    * The worker found the run's search attributes registered on the namespace when it resolved
    * the run: a run started without them (by another client) sets them then.

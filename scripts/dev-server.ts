@@ -25,7 +25,7 @@ export interface DevServerOptions {
   /** More `temporal server start-dev` arguments (e.g. dynamic config). */
   extraArgs?: string[];
   /**
-   * Apply {@link DEV_SERVER_TUNING} (default true). `false` gives the stock dev server, which the
+   * Apply {@link DEV_SERVER_TUNING} (and {@link DEV_SERVER_FILE_PRAGMAS} with a `dbFile`; default true). `false` gives the stock dev server, which the
    * benchmark uses as its baseline.
    */
   tuned?: boolean;
@@ -34,6 +34,8 @@ export interface DevServerOptions {
    * them, like a cluster nobody has set up yet (the tests check what `start` says there).
    */
   searchAttributes?: boolean;
+  /** More environment for the server process (e.g. Go runtime settings such as GOMEMLIMIT). */
+  env?: Record<string, string>;
   /** Where to send the server's own log lines (default: kept in memory, shown if it fails). */
   onLog?: (line: string) => void;
   log?: (line: string) => void;
@@ -50,13 +52,35 @@ export interface DevServer {
 }
 
 /**
- * Dynamic config the dev server gets by default. The history service's transfer queue (which
- * hands each new workflow task to matching) may poll its store only 20 times a second by default,
- * so every workflow task waited for the next 50 ms tick — two per agent turn, ~100 ms per turn.
- * Polls are driven by new-task notifications, so a higher cap costs nothing when idle. Measured
- * in BENCHMARKS.md: 99.5 ms → 31 ms per durable turn.
+ * Dynamic config the dev server gets by default (measured in BENCHMARKS.md, "Dev-server configuration"):
+ *
+ * - `history.transferProcessorMaxPollRPS=1000`: the history service's transfer queue (which hands
+ *   each new workflow task to matching) may read its store only 20 times a second by default, so
+ *   once the bucket's burst is spent every workflow task waits for the next 50 ms tick — two per
+ *   agent turn. Reads are driven by new-task notifications, so a higher cap costs nothing when idle
+ *   and, in memory or with the pragmas below, no throughput at 100 runs either.
+ * - `system.forceSearchAttributesCacheRefreshOnRead=false`: the CLI's dev server re-reads the
+ *   search-attribute definitions from its database on every use (so attributes created at run
+ *   time show at once): 2–3 reads per start, describe and upsert, ~6–9 of a turn's ~23
+ *   persistence calls at 100 runs. Off, they come from a 60 s cache; the project's attributes are
+ *   registered when the server starts, so nothing waits for it.
  */
-export const DEV_SERVER_TUNING = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000'];
+export const DEV_SERVER_TUNING = [
+  '--dynamic-config-value',
+  'history.transferProcessorMaxPollRPS=1000',
+  '--dynamic-config-value',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+];
+
+/**
+ * SQLite pragmas of a tuned dev server that keeps its state in a file (`npm run server`). With
+ * SQLite's defaults (rollback journal, `synchronous=FULL`) every commit is an fsync, and the dev
+ * server uses one connection for everything: 100 concurrent runs took 2.4× as long as in memory.
+ * Write-ahead log with `synchronous=normal` commits without an fsync; the database survives the
+ * server being killed (the fault suite does that), and only an OS crash or power loss can roll
+ * back the last transactions.
+ */
+export const DEV_SERVER_FILE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -100,10 +124,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.searchAttributes !== false)
     for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${searchAttributeCliType(key.type)}`);
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
-  if (opts.tuned !== false) args.push(...DEV_SERVER_TUNING);
+  if (opts.tuned !== false) args.push(...DEV_SERVER_TUNING, ...(opts.dbFile ? DEV_SERVER_FILE_PRAGMAS : []));
   args.push(...(opts.extraArgs ?? []));
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env && { env: { ...process.env, ...opts.env } }) });
   const tail: string[] = [];
   const onLine = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {

@@ -88,7 +88,9 @@ describe('GzipCodec', () => {
     expect(await new GzipCodec().encode([small])).toEqual([small]);
     const medium = defaultPayloadConverter.toPayload('y'.repeat(500));
     expect(encoding((await new GzipCodec({ minBytes: 1000 }).encode([medium]))[0])).toBe('json/plain');
-    expect(encoding((await new GzipCodec().encode([medium]))[0])).toBe('binary/gzip');
+    expect(encoding((await new GzipCodec().encode([medium]))[0])).toBe('json/plain'); // default minBytes: 1 KiB
+    const large = defaultPayloadConverter.toPayload('y'.repeat(2000));
+    expect(encoding((await new GzipCodec().encode([large]))[0])).toBe('binary/gzip');
     expect(await new GzipCodec().decode([small])).toEqual([small]);
   });
 });

@@ -13,13 +13,21 @@
  * nothing new starts. A cancelled run *completes* with status `cancelled` and a transcript in
  * which every `tool_use` has its result.
  */
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, ContinueAsNew, isCancellation } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  ContinueAsNew,
+  isCancellation,
+  patched,
+} from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TIMEOUT, type RunConfig } from '../contract/config.js';
 import { failureLine, Failures } from '../contract/failures.js';
 import type { PendingTurn, RunInput, RunResult } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
-import { resolveAgent } from './activities.js';
+import { resolveAgent, resolveAgentLocally } from './activities.js';
 import { AgentRun } from './run-state.js';
 import { fitContext, takeTurn, toolPhase, type TurnOutcome } from './turn.js';
 
@@ -98,7 +106,9 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
   let config = input.carry?.config;
   if (!config) {
     try {
-      config = await resolveAgent({ agent: run.agent, ...(input.overrides && { overrides: input.overrides }) });
+      const request = { agent: run.agent, ...(input.overrides && { overrides: input.overrides }) };
+      // Versioned: runs started before resolved the agent with a (remote) activity.
+      config = patched('resolve-agent-locally') ? await resolveAgentLocally(request) : await resolveAgent(request);
     } catch (e) {
       if (isCancellation(e)) throw e;
       return run.fail(failureLine(e));

@@ -13,10 +13,30 @@ import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js
 /** Marks a tool result whose content was removed by this policy. */
 export const ELIDED_PREFIX = '[agent-runner: this tool result';
 
+/**
+ * UTF-8 bytes of each message's JSON, by message object. Messages are never changed in place (the
+ * loop appends new ones, the policy below replaces them with copies), so a turn measures only
+ * what is new instead of the whole conversation again: the sum is exactly what measuring the
+ * whole JSON gives, so every decision is the same.
+ */
+const messageBytes = new WeakMap<object, number>();
+
+function bytesOf(message: MessageParam): number {
+  let n = messageBytes.get(message);
+  if (n === undefined) {
+    // UTF-8 length without Node's Buffer (not available in the workflow sandbox).
+    n = new TextEncoder().encode(JSON.stringify(message)).length;
+    messageBytes.set(message, n);
+  }
+  return n;
+}
+
 /** Bytes of the conversation as JSON (what the model activity's input carries). */
 export function conversationBytes(messages: readonly MessageParam[]): number {
-  // UTF-8 length without Node's Buffer (not available in the workflow sandbox).
-  return new TextEncoder().encode(JSON.stringify(messages)).length;
+  // `[` + the messages joined by `,` + `]`, as JSON.stringify writes an array.
+  let total = 2 + Math.max(0, messages.length - 1);
+  for (const m of messages) total += bytesOf(m);
+  return total;
 }
 
 /**

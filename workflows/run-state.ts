@@ -43,6 +43,12 @@ import { Notes, Session } from './session.js';
 const MAX_REASON_CHARS = 2000;
 /** The `state` query's last assistant text is a preview: at most this many characters. */
 const MAX_PREVIEW_CHARS = 4000;
+/**
+ * A running run refreshes its turn and token counts in the search attributes at most this often
+ * (workflow time); status changes are upserted at once. Each upsert is a command, a history event
+ * and a visibility write.
+ */
+export const SEARCH_ATTRIBUTES_REFRESH_MS = 10_000;
 
 /** The state of one run (one execution of its continue-as-new chain), with its handlers. */
 export class AgentRun {
@@ -83,7 +89,10 @@ export class AgentRun {
   /** Search attributes are upserted only for runs started with them, or once the worker says they are registered (see `publish`). */
   private searchable: boolean;
   private readonly upsertOnChange: boolean;
+  private readonly upsertThrottled: boolean;
   private published = '';
+  private publishedStatus = '';
+  private publishedAt = 0;
 
   constructor(input: RunInput) {
     const carry = input?.carry;
@@ -105,6 +114,16 @@ export class AgentRun {
     this.approvals = new Approvals(() => this.refreshPhase(), carriedApprovals(carry));
     this.notes = new Notes(carry?.notes, done);
     this.session = input?.session ? new Session(carry?.session, done) : undefined;
+    // Versioned too: newer runs start from the values the client set at start (or the previous
+    // execution left) and, while running, refresh turns and tokens at most every
+    // SEARCH_ATTRIBUTES_REFRESH_MS; a status change is upserted at once.
+    this.upsertThrottled = patched('search-attributes-throttled');
+    if (this.upsertThrottled && this.searchable) {
+      const sa = workflowInfo().typedSearchAttributes;
+      this.publishedStatus = sa.get(AgentStatus) ?? '';
+      this.published = `${this.publishedStatus}/${sa.get(AgentTurns) ?? ''}/${sa.get(AgentTokens) ?? ''}`;
+      this.publishedAt = Date.now();
+    }
     setHandler(stateQuery, () => this.snapshot());
     setHandler(cancelSignal, (arg: unknown) => {
       if (this.phase === 'done' || this.cancelReason !== undefined) return;
@@ -171,7 +190,10 @@ export class AgentRun {
     const shown = status === 'running' && (this.phase === 'awaiting_approval' || this.phase === 'awaiting_message') ? this.phase : status;
     const values = `${shown}/${this.turns}/${tokens}`;
     if (!this.searchable || (this.upsertOnChange && values === this.published)) return;
+    if (this.upsertThrottled && shown === this.publishedStatus && Date.now() - this.publishedAt < SEARCH_ATTRIBUTES_REFRESH_MS) return;
     this.published = values;
+    this.publishedStatus = shown;
+    this.publishedAt = Date.now();
     upsertSearchAttributes([
       { key: AgentStatus, value: shown },
       { key: AgentTurns, value: this.turns },

@@ -13,7 +13,7 @@ import { DEFAULT_APPROVAL_TIMEOUT, type RunConfig, type ToolPolicy } from '../co
 import { failureLine, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js';
 import type { PendingTurn } from '../contract/run.js';
-import { needsApproval, runTool } from './activities.js';
+import { needsApproval, runTool, runToolLocally } from './activities.js';
 import type { AgentRun } from './run-state.js';
 import { toolSummary } from './transcript.js';
 
@@ -72,28 +72,25 @@ async function runToolCall(
   // `__proto__`): only the config's own keys are tools.
   const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;
   if (!policy) return isError(ToolErrorText.unknownTool(call.name, Object.keys(config.tools)));
+  const options = { summary: toolSummary(call.name, call.input), startToCloseTimeout: policy.timeout, retry: policy.retry };
+  const input = {
+    agent: config.agent,
+    toolUse: { id: call.id, name: call.name, input: call.input },
+    idempotencyKey: `${run.workflowId}/${call.id}`,
+    turn,
+    maxResultBytes: config.limits.toolResultMaxBytes,
+  };
   try {
     // Only a gated tool awaits anything before its activity is scheduled (the others keep the order of old histories).
     const denied = policy.approval ? await approvalGate(run, config, call, policy, opts.waitingSince) : undefined;
     if (denied) return isError(denied);
     opts.inActivity.add(call.id);
     try {
+      // A tool with a heartbeat timeout is long and heartbeats: local activities cannot.
+      if (config.local?.tools && !policy.heartbeatTimeout) return await runToolLocally.executeWithOptions(options, [input]);
       return await runTool.executeWithOptions(
-        {
-          summary: toolSummary(call.name, call.input),
-          startToCloseTimeout: policy.timeout,
-          ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }),
-          retry: policy.retry,
-        },
-        [
-          {
-            agent: config.agent,
-            toolUse: { id: call.id, name: call.name, input: call.input },
-            idempotencyKey: `${run.workflowId}/${call.id}`,
-            turn,
-            maxResultBytes: config.limits.toolResultMaxBytes,
-          },
-        ],
+        { ...options, ...(policy.heartbeatTimeout && { heartbeatTimeout: policy.heartbeatTimeout }) },
+        [input],
       );
     } finally {
       opts.inActivity.delete(call.id);

@@ -10,7 +10,7 @@ import { metricMeter } from '@temporalio/workflow';
 import type { RunConfig } from '../contract/config.js';
 import { Failures } from '../contract/failures.js';
 import { conversationTooLarge } from '../contract/run-input.js';
-import { callModel } from './activities.js';
+import { callModel, callModelLocally } from './activities.js';
 import { conversationBytes, fitConversation } from './context-policy.js';
 import type { PendingTurn } from '../contract/run.js';
 import type { AgentRun } from './run-state.js';
@@ -42,26 +42,24 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
   run.notes.deliver(run.messages);
   run.phase = 'calling_model';
   run.publish('running');
-  const { message } = await callModel.executeWithOptions(
-    {
-      summary: `${config.request.model} · turn ${turn}`,
-      startToCloseTimeout: config.model.timeout,
-      heartbeatTimeout: config.model.heartbeatTimeout,
-      retry: {
-        maximumAttempts: config.model.maximumAttempts,
-        initialInterval: config.model.initialInterval,
-        maximumInterval: config.model.maximumInterval,
-        nonRetryableErrorTypes: [Failures.modelRejected.type, Failures.modelNotConfigured.type],
-      },
+  const options = {
+    summary: `${config.request.model} · turn ${turn}`,
+    startToCloseTimeout: config.model.timeout,
+    retry: {
+      maximumAttempts: config.model.maximumAttempts,
+      initialInterval: config.model.initialInterval,
+      maximumInterval: config.model.maximumInterval,
+      nonRetryableErrorTypes: [Failures.modelRejected.type, Failures.modelNotConfigured.type],
     },
-    [
-      {
-        request: { ...config.request, messages: run.messages },
-        turn,
-        ...(config.model.stallTimeout && { stallTimeout: config.model.stallTimeout }),
-      },
-    ],
-  );
+  };
+  const input = {
+    request: { ...config.request, messages: run.messages },
+    turn,
+    ...(config.model.stallTimeout && { stallTimeout: config.model.stallTimeout }),
+  };
+  const { message } = config.local?.model
+    ? await callModelLocally.executeWithOptions(options, [input])
+    : await callModel.executeWithOptions({ ...options, heartbeatTimeout: config.model.heartbeatTimeout }, [input]);
   run.turns = turn;
   run.usage = addUsage(run.usage, message.usage);
   run.stopReason = message.stop_reason;

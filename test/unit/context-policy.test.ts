@@ -51,3 +51,17 @@ describe('fitConversation', () => {
     expect(valid(fit.messages)).toBeNull();
   });
 });
+
+describe('conversationBytes', () => {
+  it('equals the UTF-8 length of the whole JSON, also after messages were measured once', () => {
+    const messages: MessageParam[] = [
+      { role: 'user', content: 'héllo ✓' },
+      { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
+    ];
+    const whole = () => new TextEncoder().encode(JSON.stringify(messages)).length;
+    expect(conversationBytes(messages)).toBe(whole());
+    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ü'.repeat(10) }] });
+    expect(conversationBytes(messages)).toBe(whole());
+    expect(conversationBytes([])).toBe(2);
+  });
+});

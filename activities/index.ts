@@ -3,11 +3,14 @@
  * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`).
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { log } from '@temporalio/activity';
 import type { AgentActivities, ApprovalCheckInput, ResolveAgentInput } from '../contract/activities.js';
 import type { RunConfig } from '../contract/config.js';
-import { redactKeys, resolutionFailure } from '../contract/failures.js';
+import { InvalidRunInputError, redactKeys, resolutionFailure } from '../contract/failures.js';
+import { builtInPrices, priceOf, PRICES_CHECKED, type PriceTable } from '../contract/prices.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import { createModelActivity } from './model.js';
+import { RateGate } from './rate-gate.js';
 import { createToolActivity } from './tools.js';
 
 /** How the model activity reaches the Messages API. Read by the worker only, never sent into history. */
@@ -26,8 +29,17 @@ export function createActivities(opts: {
   endpoint?: ModelEndpoint;
   /** The worker found the runs' search attributes registered (see worker/search-attributes.ts). */
   searchAttributesRegistered?: boolean;
+  /** …and `AgentCostUsd` among them. */
+  costSearchAttribute?: boolean;
+  /** The price table runs are billed at (default: the built-in one, contract/prices.ts). */
+  prices?: PriceTable;
+  /** The worker's model-call gate (one per process). */
+  gate?: RateGate;
+  /** Model calls go to this task queue (a worker with its rate limit polls it). */
+  modelTaskQueue?: string;
 }): AgentActivities {
-  const { registry, endpoint = {} } = opts;
+  const { registry, endpoint = {}, prices = builtInPrices() } = opts;
+  const warnedUnpriced = new Set<string>();
   // One client per model call, built when the call starts: a worker without a key still starts
   // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
   // reports bytes arriving on its own stream, SSE pings included (the SDK drops pings, so its
@@ -47,7 +59,24 @@ export function createActivities(opts: {
     async resolveAgent(input: ResolveAgentInput): Promise<RunConfig> {
       try {
         const config = registry.resolve(input.agent, input.overrides ?? {});
-        return opts.searchAttributesRegistered ? { ...config, searchAttributesRegistered: true } : config;
+        const model = config.request.model;
+        const price = priceOf(model, prices) ?? null;
+        if (!price && config.budget?.maxCostUsd !== undefined) {
+          throw new InvalidRunInputError(
+            `a budget in USD needs the price of model "${model}", which the price table lacks: add it (AGENT_RUNNER_PRICES) or budget tokens (maxTotalTokens)`,
+          );
+        }
+        if (!price && !warnedUnpriced.has(model)) {
+          warnedUnpriced.add(model);
+          log.warn(`no price for model "${model}": runs of it report cost null (add it to the price table with AGENT_RUNNER_PRICES)`);
+        }
+        return {
+          ...config,
+          pricing: { price, serverTools: prices.serverTools, checked: PRICES_CHECKED },
+          ...(opts.searchAttributesRegistered && { searchAttributesRegistered: true }),
+          ...(opts.searchAttributesRegistered && opts.costSearchAttribute && { costSearchAttribute: true }),
+          ...(opts.modelTaskQueue && { modelTaskQueue: opts.modelTaskQueue }),
+        };
       } catch (e) {
         throw resolutionFailure(e);
       }
@@ -67,7 +96,7 @@ export function createActivities(opts: {
         return true;
       }
     },
-    ...createModelActivity(getClient, redact),
+    ...createModelActivity(getClient, redact, opts.gate ?? new RateGate()),
     ...createToolActivity(registry, redact),
   };
 }

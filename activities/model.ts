@@ -18,7 +18,10 @@ import { PROGRESS_TEXT_CHARS, type ModelCallInput, type ModelCallResult, type Mo
 import { DEFAULT_MODEL_POLICY } from '../contract/config.js';
 import { modelFailure, ModelNotConfiguredError, ModelOutputInvalidError } from '../contract/failures.js';
 import type { Message, Usage } from '../contract/messages.js';
+import { addBilled, billedTokens, billedUsage, noBilledUsage, type BilledUsage } from '../contract/prices.js';
 import { tokenCount } from '../contract/run.js';
+import { withCacheBreakpoints } from './cache-control.js';
+import { RateGate, rateLimitHeaders } from './rate-gate.js';
 import { endModelSpan, failSpan, startModelSpan, withSpan } from './telemetry.js';
 
 /** A model call sends no heartbeat before it has run this long (see callModel). */
@@ -42,7 +45,11 @@ function tappedFetch(onBytes: () => void): typeof fetch {
 }
 
 /** Builds the `callModel` activity around a client factory (clients are built with `maxRetries: 0`). */
-export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anthropic, redact: (text: string) => string) {
+export function createModelActivity(
+  getClient: (fetchImpl: typeof fetch) => Anthropic,
+  redact: (text: string) => string,
+  gate: RateGate = new RateGate(),
+) {
   return {
     /** One model call; see the module comment. */
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
@@ -78,8 +85,22 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         Math.max(50, Math.min(1_000, stallMs / 4)),
       );
       const rawToolInput = new Map<number, string>();
+      // Billing of failed attempts: what earlier attempts were billed comes with the last
+      // heartbeat; this attempt's usage so far is added as the stream reports it.
+      const prior = priorBilled(ctx.info.heartbeatDetails);
+      const usageSoFar: Record<string, unknown> = {};
+      const billedNow = (): BilledUsage => billedUsage(usageSoFar);
+      const billed = () => {
+        const mine = billedNow();
+        return billedTokens(mine) > 0 ? { attempts: prior.attempts + 1, usage: addBilled(prior.usage, mine) } : prior;
+      };
+      if (prior.attempts > 0) progress.billed = prior;
+      const request = input.cacheTtl ? withCacheBreakpoints(input.request, input.cacheTtl) : input.request;
       const span = startModelSpan(input.request);
+      let responseHeaders: Headers | undefined;
       try {
+        // A rate limit this worker has seen holds the call here (heartbeats go on meanwhile).
+        await gate.pass(ctx.cancellationSignal);
         const client = getClient(
           tappedFetch(() => {
             lastBytesAt = Date.now(); // any byte on the wire (an SSE ping too) proves the stream alive
@@ -88,14 +109,23 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         // No credential of any kind: a configuration fact, known before any request is made.
         if (!client.apiKey && !client.authToken && !client.credentials) throw new ModelNotConfiguredError();
         const signal = AbortSignal.any([ctx.cancellationSignal, stall.signal]);
-        const stream = withSpan(span, () => client.messages.stream(input.request, { signal }));
+        const stream = withSpan(span, () => client.messages.stream(request, { signal }));
         stream.on('connect', () => {
+          responseHeaders = stream.response?.headers;
+          gate.observe(responseHeaders);
           progress.phase = 'streaming';
           lastBytesAt = Date.now();
           beat();
         });
         stream.on('streamEvent', (event) => {
           progress.events++;
+          if (event.type === 'message_start' || event.type === 'message_delta') {
+            // message_delta's counters are cumulative; the ones it leaves null keep message_start's.
+            const u = (event.type === 'message_start' ? event.message.usage : event.usage) as unknown as Record<string, unknown>;
+            for (const [k, v] of Object.entries(u ?? {})) if (v !== null && v !== undefined) usageSoFar[k] = v;
+            const b = billed();
+            if (b.attempts > 0) progress.billed = b;
+          }
           if (
             event.type === 'content_block_start' &&
             (event.content_block.type === 'tool_use' || event.content_block.type === 'server_tool_use')
@@ -127,7 +157,12 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
         if (message.stop_reason === 'tool_use') checkToolUses(message, rawToolInput);
         const checked = { ...message, usage: checkedUsage(message.usage) };
         endModelSpan(span, checked, startedAt);
-        return { message: checked };
+        const rateLimit = rateLimitHeaders(responseHeaders);
+        return {
+          message: checked,
+          ...(prior.attempts > 0 && { failedAttempts: prior }),
+          ...(rateLimit && { rateLimit }),
+        };
       } catch (err) {
         // Cancellation must be reported as cancellation (the SDK throws APIUserAbortError, which
         // Temporal would record as a failure): rethrow the signal's reason, a CancelledFailure.
@@ -135,6 +170,10 @@ export function createModelActivity(getClient: (fetchImpl: typeof fetch) => Anth
           failSpan(span, ctx.cancellationSignal.reason);
           throw ctx.cancellationSignal.reason;
         }
+        if ((err as { status?: unknown }).status === 429) gate.rateLimited((err as { headers?: Headers }).headers);
+        // What this attempt was billed goes to the next attempt with the last heartbeat (sent with the failure).
+        const b = billed();
+        if (b.attempts > 0 && !ctx.info.isLocal) ctx.heartbeat({ ...progress, billed: b });
         const failure = modelFailure(
           stalled ? new Error(`model stream stalled: no bytes for ${stallMs / 1000} s (stall timeout)`) : err,
           redact,
@@ -175,6 +214,16 @@ function checkToolUses(message: Message, rawToolInput: ReadonlyMap<number, strin
       );
     }
   });
+}
+
+/** The billing of earlier attempts, from the last heartbeat's details (checked: any shape counts as none). */
+function priorBilled(details: unknown): { attempts: number; usage: BilledUsage } {
+  const b: unknown = typeof details === 'object' && details !== null ? (details as { billed?: unknown }).billed : undefined;
+  if (typeof b !== 'object' || b === null) return { attempts: 0, usage: noBilledUsage() };
+  const usage = noBilledUsage();
+  const raw = ((b as { usage?: unknown }).usage ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(usage) as (keyof BilledUsage)[]) usage[k] = tokenCount(raw[k]);
+  return { attempts: tokenCount((b as { attempts?: unknown }).attempts), usage };
 }
 
 /** Usage with every counter a non-negative integer (see `tokenCount`); absent cache counters stay null. */

@@ -23,10 +23,11 @@ import {
   DEFAULT_TOOL_POLICY,
   type LocalActivityChoice,
   type ModelPolicy,
+  type RunBudget,
   type RunLimits,
   type ToolPolicy,
 } from '../contract/config.js';
-import type { ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
+import type { TextBlockParam, ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
 
 export { ToolError };
 
@@ -198,7 +199,8 @@ export interface AgentDefinition {
   description?: string;
   model: string;
   max_tokens: number;
-  system?: string;
+  /** The system prompt: text, or text blocks (which may carry your own `cache_control` marks). */
+  system?: string | TextBlockParam[];
   tools: AgentTool<unknown>[];
   tool_choice?: ToolChoice;
   thinking?: ThinkingConfigParam;
@@ -215,6 +217,18 @@ export interface AgentDefinition {
    * `LocalActivityChoice` and the README's "Local activities" for what it saves and costs.
    */
   localActivities?: Partial<LocalActivityChoice>;
+  /**
+   * What a run may spend by default (a run's `maxCostUsd` / `maxTotalTokens` overrides replace
+   * these), and whether reaching it stops the run or pauses it for more. Default: no budget.
+   */
+  budget?: RunBudget;
+  /**
+   * Prompt caching: by default the runner marks the stable prefix (tools and system prompt) and
+   * each request's newest message, with a 5-minute TTL — 1 hour for agents with tools that wait
+   * for approval. `{ ttl }` chooses the TTL; `false` turns it off (also the way to place your own
+   * `cache_control` marks in `system` or tools: the runner then adds none).
+   */
+  promptCaching?: false | { ttl?: '5m' | '1h' };
 }
 
 /** Define an agent (checked when a worker builds its registry). */

@@ -2,10 +2,18 @@
  * The set of agents a worker serves, checked once at worker start, and the resolution of an
  * agent plus a run's overrides into the run's fixed {@link RunConfig}.
  */
-import { DEFAULT_LIMITS, DEFAULT_MAX_TURNS, DEFAULT_MODEL_POLICY, MAX_CONVERSATION_BYTES, type RunConfig } from '../contract/config.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_TURNS,
+  DEFAULT_MODEL_POLICY,
+  MAX_CONVERSATION_BYTES,
+  type PromptCaching,
+  type RunBudget,
+  type RunConfig,
+} from '../contract/config.js';
 import { AgentDefinitionError, InvalidRunInputError, UnknownAgentError } from '../contract/failures.js';
 import type { RunOverrides } from '../contract/run.js';
-import { overridesProblem } from '../contract/run-input.js';
+import { MAX_BUDGET_USD, overridesProblem } from '../contract/run-input.js';
 import { apiTool, type AgentDefinition, type AgentTool } from './define.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
@@ -30,6 +38,12 @@ export class AgentRegistry {
         throw bad(
           `: limits.conversationMaxBytes may be at most ${MAX_CONVERSATION_BYTES} (a run's conversation must stay well under Temporal's 2 MB payload limit)`,
         );
+      }
+      const budgetProblem = agentBudgetProblem(def.budget);
+      if (budgetProblem) throw bad(`: budget.${budgetProblem}`);
+      const pc = def.promptCaching;
+      if (pc !== undefined && pc !== false && (typeof pc !== 'object' || (pc.ttl !== undefined && pc.ttl !== '5m' && pc.ttl !== '1h'))) {
+        throw bad(": promptCaching must be false or { ttl?: '5m' | '1h' }");
       }
       const tools = new Map<string, AgentTool<unknown>>();
       for (const tool of def.tools) {
@@ -95,6 +109,42 @@ export class AgentRegistry {
       ...((def.localActivities?.tools || def.localActivities?.model) && {
         local: { tools: def.localActivities.tools === true, model: def.localActivities.model === true },
       }),
+      ...budgetOf(def, overrides),
+      ...cachingOf(def),
     };
   }
+}
+
+/** The run's budget: the agent's, with the caller's limits replacing the agent's. */
+function budgetOf(def: AgentDefinition, o: RunOverrides): { budget?: RunBudget } {
+  const budget: RunBudget = { ...def.budget };
+  if (o.maxCostUsd !== undefined) budget.maxCostUsd = o.maxCostUsd;
+  if (o.maxTotalTokens !== undefined) budget.maxTotalTokens = o.maxTotalTokens;
+  return budget.maxCostUsd === undefined && budget.maxTotalTokens === undefined ? {} : { budget };
+}
+
+/**
+ * Runner-placed cache breakpoints, unless the agent turned them off or marks its own (a
+ * `cache_control` in its system prompt or tools). TTL: the agent's, else 1 hour when a tool waits
+ * for approval (a person takes longer than five minutes), else 5 minutes.
+ */
+function cachingOf(def: AgentDefinition): { promptCaching?: PromptCaching } {
+  if (def.promptCaching === false) return {};
+  const own = JSON.stringify([def.system, def.tools.map(apiTool)]).includes('"cache_control"');
+  if (own) return {};
+  const waits = def.tools.some((t) => t.policy.approval !== undefined);
+  return { promptCaching: { ttl: def.promptCaching?.ttl ?? (waits ? '1h' : '5m') } };
+}
+
+/** The problem with an agent's budget, or null. */
+function agentBudgetProblem(b: RunBudget | undefined): string | null {
+  if (b === undefined) return null;
+  if (b.maxCostUsd !== undefined && !(Number.isFinite(b.maxCostUsd) && b.maxCostUsd > 0 && b.maxCostUsd <= MAX_BUDGET_USD))
+    return `maxCostUsd must be a number of dollars above 0 and at most ${MAX_BUDGET_USD}`;
+  if (b.maxTotalTokens !== undefined && !(Number.isInteger(b.maxTotalTokens) && b.maxTotalTokens > 0))
+    return 'maxTotalTokens must be a positive integer';
+  if (b.onExceeded !== undefined && b.onExceeded !== 'stop' && b.onExceeded !== 'pause') return "onExceeded must be 'stop' or 'pause'";
+  if (b.pauseTimeout !== undefined && !/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(b.pauseTimeout))
+    return "pauseTimeout must be a duration like '30m' or '24h'";
+  return null;
 }

@@ -32,6 +32,8 @@ import {
 import { tellRun, type WatchOutput } from './watch.js';
 import { flag, json, str, UsageError, type CliIO, type Command, type Values } from './cli-kit.js';
 import { PEOPLE_COMMANDS } from './cli-people.js';
+import { budgetOverrides, SPEND_COMMANDS } from './cli-spend.js';
+import { formatUsd } from '../contract/prices.js';
 
 export type { CliIO };
 
@@ -67,9 +69,13 @@ const COMMANDS: Record<string, Command> = {
         help: "read the prompt from a file (past the shell's ~128 KB argument limit)",
         inArgs: true,
       },
+      'max-cost-usd': { type: 'string', value: 'USD', help: "the run's budget in dollars (replaces the agent's)" },
+      'max-total-tokens': { type: 'string', value: 'N', help: "the run's budget in tokens of every kind (replaces the agent's)" },
     },
     async run({ args: [agent = '', arg], values, io, connect }) {
       const opts: StartOptions = flag(values, 'rerun') ? { rerun: true } : {};
+      const overrides = budgetOverrides(values);
+      if (overrides) opts.overrides = overrides;
       const id = str(values, 'id');
       if (id !== undefined) {
         const problem = workflowIdProblem(id, '--id');
@@ -77,7 +83,7 @@ const COMMANDS: Record<string, Command> = {
         opts.workflowId = id;
       }
       const prompt = await readPrompt(arg, str(values, 'prompt-file'), io);
-      const problem = startProblem(agent, prompt);
+      const problem = startProblem(agent, prompt, opts);
       if (problem) throw new UsageError(problem, false);
       const run = await (await connect()).start(agent, prompt, opts);
       const shown = oneLine(run.workflowId);
@@ -135,10 +141,11 @@ const COMMANDS: Record<string, Command> = {
     options: {
       status: {
         type: 'string',
-        value: 'running|awaiting_approval|awaiting_message|completed|failed|cancelled',
+        value: 'running|awaiting_approval|awaiting_message|awaiting_budget|completed|failed|cancelled',
         help: 'only runs with this status',
       },
       agent: { type: 'string', value: 'NAME', help: 'only runs of this agent' },
+      'min-cost-usd': { type: 'string', value: 'USD', help: 'only runs that have cost at least this much' },
       limit: { type: 'string', value: 'N', help: 'at most N runs (default 20)' },
       json,
     },
@@ -147,11 +154,12 @@ const COMMANDS: Record<string, Command> = {
       if (flag(values, 'json')) io.out(JSON.stringify({ runs }));
       else if (runs.length === 0) io.out('no runs');
       else {
-        io.out(['WORKFLOW ID', 'AGENT', 'STATUS', 'TURNS', 'TOKENS', 'STARTED'].join('\t'));
+        io.out(['WORKFLOW ID', 'AGENT', 'STATUS', 'TURNS', 'TOKENS', 'COST', 'STARTED'].join('\t'));
         for (const r of runs) {
           const status = r.temporalStatus !== 'RUNNING' && r.status === 'running' ? r.temporalStatus.toLowerCase() : r.status;
           // One run per line, one cell per column: whatever the id or agent holds, no tab or newline survives.
-          io.out([r.workflowId, r.agent, status, r.turns, r.tokens, r.startTime.toISOString()].map(oneLine).join('\t'));
+          const row = [r.workflowId, r.agent, status, r.turns, r.tokens, formatUsd(r.costUsd), r.startTime.toISOString()];
+          io.out(row.map(oneLine).join('\t'));
         }
       }
       return 0;
@@ -197,6 +205,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ...PEOPLE_COMMANDS,
+  ...SPEND_COMMANDS,
 };
 
 const NAMES = Object.keys(COMMANDS);
@@ -376,12 +385,12 @@ async function serveCodec(
   await server.close();
 }
 
-const LIST_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'completed', 'failed', 'cancelled'];
+const LIST_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'awaiting_budget', 'completed', 'failed', 'cancelled'];
 
 /** The filter of `list`, its values checked here: a bad one is bad usage. */
 function listFilter(values: Values): ListFilter {
   const filter: ListFilter = {};
-  const [status, agent, limit] = [str(values, 'status'), str(values, 'agent'), str(values, 'limit')];
+  const [status, agent, limit, minCost] = [str(values, 'status'), str(values, 'agent'), str(values, 'limit'), str(values, 'min-cost-usd')];
   const bad = (m: string) => new UsageError(m, { command: 'list' });
   if (status !== undefined) {
     if (!LIST_STATUSES.includes(status)) throw bad(`--status must be one of ${LIST_STATUSES.join(', ')}`);
@@ -395,6 +404,10 @@ function listFilter(values: Values): ListFilter {
   if (limit !== undefined) {
     if (!/^[1-9]\d{0,5}$/.test(limit)) throw bad('--limit must be a positive integer');
     filter.limit = Number(limit);
+  }
+  if (minCost !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(minCost)) throw bad('--min-cost-usd must be a number of dollars, e.g. 0.05');
+    filter.minCostUsd = Number(minCost);
   }
   return filter;
 }

@@ -10,6 +10,7 @@
  */
 import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js';
 import type { RunResult } from '../contract/run.js';
+import { formatUsd, type CostLedger } from '../contract/prices.js';
 
 const INDENT = '    ';
 
@@ -122,8 +123,19 @@ export function summaryLines(r: RunResult, url?: string): string[] {
         ? ` (cache: ${u.cache_read_input_tokens} read, ${u.cache_creation_input_tokens} written)`
         : ''),
   ];
+  if (r.cost) lines.push(costLine(r.cost));
+  if (r.stopDetail) lines.push(`stopped: ${reason(r.stopDetail)}`);
   if (r.error) lines.push(`error: ${reason(r.error)}`);
   lines.push(`workflow id: ${oneLine(r.workflowId)}`);
   if (url) lines.push(`Temporal UI: ${url}`);
   return lines;
+}
+
+/** A run's cost in one line: the total, and each model's share when there are several. */
+export function costLine(cost: CostLedger): string {
+  const models = Object.entries(cost.byModel);
+  const failed = models.reduce((n, [, s]) => n + s.failedAttempts, 0);
+  const split = models.length > 1 ? ` (${models.map(([m, s]) => `${oneLine(m)} ${formatUsd(s.usd)}`).join(', ')})` : '';
+  const unpriced = cost.unpriced?.length ? ` — no price for ${cost.unpriced.map(oneLine).join(', ')}` : '';
+  return `cost: ${formatUsd(cost.usd)}${split}${failed ? ` · ${failed} failed attempt(s) billed` : ''}${unpriced}`;
 }

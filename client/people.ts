@@ -10,11 +10,14 @@ import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus } from '../contract/search-attributes.js';
 import {
   AGENT_WORKFLOW_TYPE,
+  budgetUpdate,
   decideUpdate,
   endUpdate,
   sayUpdate,
   sendUpdate,
   stateQuery,
+  type BudgetArgs,
+  type BudgetResult,
   type DecideResult,
   type SendResult,
 } from '../contract/workflow.js';
@@ -147,4 +150,9 @@ export async function say(client: Client, workflowId: string, text: string, by?:
     client.workflow.getHandle(workflowId).executeUpdate(sayUpdate, { args: [{ text, ...(by && { by }) }] }),
   );
   return r.queued;
+}
+
+/** Raise a run's budget (a run paused at it goes on if its next call now fits). */
+export function raiseBudget(client: Client, workflowId: string, args: BudgetArgs): Promise<BudgetResult> {
+  return asUpdate(workflowId, () => client.workflow.getHandle(workflowId).executeUpdate(budgetUpdate, { args: [args] }));
 }

@@ -8,8 +8,10 @@ import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ActivityNames, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
+import type { RunConfig, RunPricing } from '../contract/config.js';
+import { addBilled, billedUsage, callCost, formatUsd } from '../contract/prices.js';
 import type { RunInput, RunResult } from '../contract/run.js';
-import type { DecideResult } from '../contract/workflow.js';
+import type { BudgetResult, DecideResult } from '../contract/workflow.js';
 import { clip, labelled, oneLine, reason } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -68,6 +70,8 @@ export class RunStory {
   private readonly scheduledTools = new Set<string>();
   /** Accepted updates by id: name and arguments, for the line their completion writes. */
   private readonly updates = new Map<string, { name: string; args: unknown }>();
+  /** The prices the run is billed at (from its resolved configuration), for each turn's cost. */
+  private pricing: RunPricing | undefined;
   /** The run's result once the history shows it closed. */
   result: RunResult | undefined;
   /** How the run closed: completed, failed, cancelled, terminated, timed out. */
@@ -94,6 +98,22 @@ export class RunStory {
     }
     const people = await this.peopleLines(e);
     if (people) return people;
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      // A local activity: its type in the marker's JSON data, its result in `result`.
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      let type: string | undefined;
+      try {
+        type = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+      } catch {
+        type = undefined; // not a marker this story reads
+      }
+      if (type === ActivityNames.resolveAgent && marker.details?.result) {
+        const [config] = (await decodePayloads(this.converter, marker.details.result)) as [RunConfig | undefined];
+        this.pricing = config?.pricing;
+      }
+      return [];
+    }
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const [input] = await decodePayloads(this.converter, scheduled.input);
@@ -159,6 +179,7 @@ export class RunStory {
         const waiting = this.lastToolUses.filter((t) => !this.scheduledTools.has(t.id));
         return waiting.map((t) => `${I}⏸ awaiting approval: ${oneLine(t.name)} ${clip(JSON.stringify(t.input), 120)} (${oneLine(t.id)})`);
       }
+      if (status === 'awaiting_budget') return [`${I}⏸ paused at the budget: raise it with \`agent-runner budget <id> --add-usd …\``];
       return [];
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
@@ -176,6 +197,21 @@ export class RunStory {
     const done = e.workflowExecutionUpdateCompletedEventAttributes;
     if (done) {
       const update = this.updates.get(done.meta?.updateId ?? '');
+      if (update?.name === 'budget' && done.outcome?.success) {
+        const [r] = (await decodePayloads(this.converter, done.outcome.success)) as [BudgetResult | undefined];
+        const args = update.args as { addUsd?: number; addTokens?: number; by?: string } | undefined;
+        const added = [
+          args?.addUsd !== undefined && `+${formatUsd(args.addUsd)}`,
+          args?.addTokens !== undefined && `+${args.addTokens} tokens`,
+        ];
+        const now = [
+          r?.maxCostUsd !== undefined && formatUsd(r.maxCostUsd),
+          r?.maxTotalTokens !== undefined && `${r.maxTotalTokens} tokens`,
+        ];
+        return [
+          `${I}$ budget raised ${added.filter(Boolean).join(' ')}${args?.by ? ` by ${oneLine(args.by)}` : ''}, now ${now.filter(Boolean).join(' and ')}`,
+        ];
+      }
       if (update?.name !== 'decide' || !done.outcome?.success) return [];
       const [r] = (await decodePayloads(this.converter, done.outcome.success)) as [DecideResult | undefined];
       const args = update.args as { reason?: string; by?: string } | undefined;
@@ -213,12 +249,15 @@ export class RunStory {
 
   private completedLines(p: Pending, value: unknown, at: number): string[] {
     const stats = `${this.took(p, at)}, ${p.attempt} attempt${p.attempt === 1 ? '' : 's'}`;
+    if (p.type === ActivityNames.resolveAgent) this.pricing = (value as RunConfig | undefined)?.pricing;
     if (p.type === ActivityNames.callModel) {
-      const m = (value as ModelCallResult).message;
+      const { message: m, failedAttempts, rateLimit } = value as ModelCallResult;
       const turn = (p.input as { turn: number }).turn;
       const out = [
-        `── turn ${turn} · ${oneLine(m.model)} · ${oneLine(m.stop_reason)} · ${m.usage.input_tokens} in / ${m.usage.output_tokens} out tokens (${stats})`,
+        `── turn ${turn} · ${oneLine(m.model)} · ${oneLine(m.stop_reason)} · ${this.spend(value as ModelCallResult)} (${stats})`,
       ];
+      if (failedAttempts) out.push(`${I}(${failedAttempts.attempts} failed attempt(s) billed: included above)`);
+      if (rateLimit) out.push(`${I}rate limit: ${rateLimitLine(rateLimit)}`);
       this.lastToolUses = m.content.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, input: b.input }] : []));
       for (const b of m.content) {
         if (b.type === 'text') out.push(...labelled('assistant: ', b.text));
@@ -233,6 +272,21 @@ export class RunStory {
       return [`${I}→ ${this.what(p)} (${stats})`, `${I}  ${mark}`];
     }
     return [];
+  }
+
+  /** A turn's tokens and, when the run has prices, its cost (failed attempts the API billed included). */
+  private spend(r: ModelCallResult): string {
+    const u = r.message.usage;
+    const cache =
+      u.cache_read_input_tokens || u.cache_creation_input_tokens
+        ? `, cache ${u.cache_read_input_tokens ?? 0} read / ${u.cache_creation_input_tokens ?? 0} written`
+        : '';
+    const tokens = `${u.input_tokens} in / ${u.output_tokens} out tokens${cache}`;
+    const price = this.pricing?.price;
+    if (!this.pricing) return tokens;
+    if (!price) return `${tokens} · cost unknown (no price for this model)`;
+    const billed = r.failedAttempts ? addBilled(billedUsage(u), billedUsage(r.failedAttempts.usage)) : billedUsage(u);
+    return `${tokens} · ${formatUsd(callCost(billed, price, this.pricing.serverTools))}`;
   }
 
   private async closeLines(e: HistoryEvent): Promise<string[]> {
@@ -265,4 +319,14 @@ export class RunStory {
     }
     return [];
   }
+}
+
+/** The rate-limit headers that matter, compactly: what is left of each limit. */
+function rateLimitLine(h: Record<string, string>): string {
+  const parts = ['requests', 'tokens', 'input-tokens', 'output-tokens'].flatMap((k) => {
+    const left = h[`${k}-remaining`];
+    const limit = h[`${k}-limit`];
+    return left === undefined ? [] : [`${oneLine(k)} ${oneLine(left)}${limit ? `/${oneLine(limit)}` : ''} left`];
+  });
+  return parts.join(', ') || 'reported';
 }

@@ -24,15 +24,23 @@ import {
 import { randomUUID } from 'node:crypto';
 import { dataConverter } from '../connection/codecs.js';
 import { RunnerError } from './errors.js';
-import { decide, endSession, pendingCalls, say, send, type DecisionOptions, type PendingCall } from './people.js';
+import { decide, endSession, pendingCalls, raiseBudget, say, send, type DecisionOptions, type PendingCall } from './people.js';
 import { RunStuckError, watchStuck } from './stuck.js';
 import { restoreResult } from './transcript.js';
 import { runnerSettings, runUrl, type RunnerSettings } from '../connection/settings.js';
 import type { MessageParam } from '../contract/messages.js';
 import { emptyUsage, OVERRIDE_KEYS, type RunInput, type RunOverrides, type RunResult, type RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
-import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
-import { AGENT_WORKFLOW_TYPE, cancelSignal, stateQuery, type DecideResult, type SendResult } from '../contract/workflow.js';
+import { AgentCostUsd, AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
+import {
+  AGENT_WORKFLOW_TYPE,
+  cancelSignal,
+  stateQuery,
+  type BudgetArgs,
+  type BudgetResult,
+  type DecideResult,
+  type SendResult,
+} from '../contract/workflow.js';
 import { decodePayloads } from './run-story.js';
 
 export { RunnerError };
@@ -52,7 +60,7 @@ export interface StartOptions {
   rerun?: boolean;
 }
 
-const RUN_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'completed', 'failed', 'cancelled'];
+const RUN_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'awaiting_budget', 'completed', 'failed', 'cancelled'];
 
 /** The names workers can serve (the registry, agents/registry.ts, accepts no others). */
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -152,8 +160,10 @@ export function serverCause(e: unknown): string {
 
 /** Filters of {@link AgentRunner.list}. */
 export interface ListFilter {
-  status?: 'running' | 'awaiting_approval' | 'awaiting_message' | 'completed' | 'failed' | 'cancelled';
+  status?: 'running' | 'awaiting_approval' | 'awaiting_message' | 'awaiting_budget' | 'completed' | 'failed' | 'cancelled';
   agent?: string;
+  /** Only runs that have cost at least this many USD (`AgentCostUsd`). */
+  minCostUsd?: number;
   /** Default 20. */
   limit?: number;
 }
@@ -162,10 +172,12 @@ export interface ListFilter {
 export interface RunSummary {
   workflowId: string;
   agent: string;
-  /** The run's own status (AgentStatus): running, awaiting_approval, awaiting_message, completed, failed, cancelled. */
+  /** The run's own status (AgentStatus): running, awaiting_approval, awaiting_message, awaiting_budget, completed, failed, cancelled. */
   status: string;
   turns: number;
   tokens: number;
+  /** USD spent (`AgentCostUsd`): null for a run without it (no price for its model, or not registered). */
+  costUsd: number | null;
   startTime: Date;
   closeTime: Date | undefined;
   /** Temporal's status of the execution (RUNNING, COMPLETED, TERMINATED, …). */
@@ -438,6 +450,10 @@ export class AgentRunner {
     // A terminated run keeps AgentStatus 'running' (no workflow code ran): Temporal's status decides.
     if (filter.status === 'running') clauses.push("ExecutionStatus = 'Running'");
     if (filter.agent) clauses.push(`AgentName = '${filter.agent}'`);
+    if (filter.minCostUsd !== undefined) {
+      if (!Number.isFinite(filter.minCostUsd) || filter.minCostUsd < 0) throw new RunnerError('--min-cost-usd must be a number of dollars');
+      clauses.push(`AgentCostUsd >= ${filter.minCostUsd}`);
+    }
     const out: RunSummary[] = [];
     for await (const w of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 1000) })) {
       const sa = w.typedSearchAttributes;
@@ -447,6 +463,7 @@ export class AgentRunner {
         status: sa.get(AgentStatus) ?? w.status.name.toLowerCase(),
         turns: sa.get(AgentTurns) ?? 0,
         tokens: sa.get(AgentTokens) ?? 0,
+        costUsd: sa.get(AgentCostUsd) ?? null,
         startTime: w.startTime,
         closeTime: w.closeTime,
         temporalStatus: w.status.name,
@@ -482,6 +499,11 @@ export class AgentRunner {
   /** End a session now. */
   endSession(workflowId: string, by?: string): Promise<void> {
     return endSession(this.client, workflowId, by);
+  }
+
+  /** Raise a run's budget by dollars and/or tokens; a run paused at its budget goes on if its next call fits. */
+  raiseBudget(workflowId: string, args: BudgetArgs): Promise<BudgetResult> {
+    return raiseBudget(this.client, workflowId, args);
   }
 
   /** A note for a working run, delivered with its next model call. */

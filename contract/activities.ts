@@ -6,6 +6,7 @@
  */
 import type { ModelRequestBase, RunConfig } from './config.js';
 import type { Message, MessageParam, ToolResultBlockParam } from './messages.js';
+import type { BilledUsage } from './prices.js';
 import type { RunOverrides } from './run.js';
 
 /** Activity type names, as registered and as recorded in history. */
@@ -29,11 +30,17 @@ export interface ModelCallInput {
   turn: number;
   /** A stream silent this long is aborted and the attempt retried (default `DEFAULT_MODEL_POLICY.stallTimeout`). */
   stallTimeout?: string;
+  /** Place prompt-cache breakpoints with this TTL (absent: none; see activities/cache-control.ts). */
+  cacheTtl?: '5m' | '1h';
 }
 
 /** Result of `callModel`: the API's message, verbatim. */
 export interface ModelCallResult {
   message: Message;
+  /** Earlier attempts of this call that failed after the API had reported usage: billed all the same. */
+  failedAttempts?: { attempts: number; usage: BilledUsage };
+  /** The API's `anthropic-ratelimit-*` response headers (names without the prefix), as `watch` shows them. */
+  rateLimit?: Record<string, string>;
 }
 
 /** What `callModel` heartbeats while it works (shown by `agent-runner watch`). */
@@ -46,6 +53,11 @@ export interface ModelProgress {
   text?: string;
   /** Characters of text streamed so far (to tell how much of `text` is new). */
   textChars?: number;
+  /**
+   * Usage the API has reported for this call's failed attempts so far, plus this attempt's (from
+   * `message_start` / `message_delta`): the next attempt reads it from the last heartbeat.
+   */
+  billed?: { attempts: number; usage: BilledUsage };
 }
 
 /** How much of the text so far the model call's heartbeat carries. */

@@ -6,6 +6,7 @@
  * The defaults live here, side by side, so a reader sees every number the runner chooses.
  */
 import type { MessageCreateParamsBase } from './messages.js';
+import type { ModelPrice, ServerToolPrices } from './prices.js';
 
 /** The request fields of a model call other than `messages`: fixed when the run starts. */
 export type ModelRequestBase = Omit<MessageCreateParamsBase, 'messages' | 'stream'>;
@@ -127,6 +128,40 @@ export interface LocalActivityChoice {
   model: boolean;
 }
 
+/** What a run may spend, and what reaching it does. */
+export interface RunBudget {
+  /** USD over every model call of the run (needs the model's price). */
+  maxCostUsd?: number;
+  /** Tokens of every kind (input, output, cache writes and reads) over every model call of the run. */
+  maxTotalTokens?: number;
+  /**
+   * `stop` (default): the run ends with stop reason `budget_exceeded` and its transcript so far.
+   * `pause`: the run waits (status `awaiting_budget`) for `agent-runner budget <id> --add-usd …`
+   * (the `budget` update), and ends as with `stop` after `pauseTimeout`.
+   */
+  onExceeded?: 'stop' | 'pause';
+  /** How long a paused run waits for more budget (default {@link DEFAULT_BUDGET_PAUSE_TIMEOUT}). */
+  pauseTimeout?: string;
+}
+
+/** How long a run paused at its budget waits for more by default: a day. */
+export const DEFAULT_BUDGET_PAUSE_TIMEOUT = '24h';
+
+/** How the runner uses prompt caching for a run (see `activities/cache-control.ts`). */
+export interface PromptCaching {
+  /** Lifetime of the cache entries the runner writes: `5m` (default) or `1h` (agents that wait for people). */
+  ttl: '5m' | '1h';
+}
+
+/** The prices a run is billed at, recorded when it starts (see contract/prices.ts). */
+export interface RunPricing {
+  /** The model's prices; null when the table has none (the run's cost is then null). */
+  price: ModelPrice | null;
+  serverTools: ServerToolPrices;
+  /** When the table was checked against the pricing page. */
+  checked: string;
+}
+
 /**
  * A run's configuration, resolved once by the `resolveAgent` activity when the run starts.
  * It is recorded in history (readable there) and never changes during the run.
@@ -146,4 +181,14 @@ export interface RunConfig {
    * the run: a run started without them (by another client) sets them then.
    */
   searchAttributesRegistered?: boolean;
+  /** The worker found `AgentCostUsd` registered too: the run keeps it up to date. */
+  costSearchAttribute?: boolean;
+  /** Prices (absent: a run recorded before the cost ledger existed; it keeps no ledger). */
+  pricing?: RunPricing;
+  /** The run's budget, if any (the agent's defaults with the caller's overrides). */
+  budget?: RunBudget;
+  /** Runner-placed prompt-cache breakpoints; absent: off (the agent turned it off, or places its own). */
+  promptCaching?: PromptCaching;
+  /** The task queue of the model calls (a rate-limited queue of their own); absent: the run's task queue. */
+  modelTaskQueue?: string;
 }

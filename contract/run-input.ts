@@ -59,6 +59,9 @@ export function runInputProblem(input: unknown): string | null {
   return null;
 }
 
+/** The largest USD budget a run may be given (or raised to): a typo guard, not a policy. */
+export const MAX_BUDGET_USD = 1_000_000;
+
 /** The first problem with a run's overrides (their shapes; the agent checks the rest), or null. */
 export function overridesProblem(o: unknown): string | null {
   if (o === undefined) return null;
@@ -69,11 +72,15 @@ export function overridesProblem(o: unknown): string | null {
   }
   const v = o as Record<string, unknown>;
   if (v.model !== undefined && (typeof v.model !== 'string' || v.model.trim() === '')) return 'override model must be a non-empty string';
-  for (const k of ['max_tokens', 'maxTurns'] as const) {
+  for (const k of ['max_tokens', 'maxTurns', 'maxTotalTokens'] as const) {
     const n = v[k];
     if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1)) {
       return `override ${k} must be a positive integer, got ${JSON.stringify(n) ?? kind(n)}`;
     }
+  }
+  const usd = v.maxCostUsd;
+  if (usd !== undefined && (typeof usd !== 'number' || !Number.isFinite(usd) || usd <= 0 || usd > MAX_BUDGET_USD)) {
+    return `override maxCostUsd must be a number of dollars above 0 and at most ${MAX_BUDGET_USD}, got ${JSON.stringify(usd) ?? kind(usd)}`;
   }
   const tc = v.tool_choice;
   if (tc !== undefined) {

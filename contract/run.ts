@@ -4,6 +4,7 @@
  * JSON-safe shapes only: they travel through Temporal payloads, to clients in any language.
  */
 import type { RunConfig } from './config.js';
+import type { CostLedger } from './prices.js';
 import type { MessageParam, StopReason, ToolChoice, ToolResultBlockParam, ToolUseBlock } from './messages.js';
 
 /** Overrides a caller may give when starting a run; everything else comes from the agent definition. */
@@ -13,10 +14,14 @@ export interface RunOverrides {
   tool_choice?: ToolChoice;
   /** Upper bound on model calls for this run (default: the agent's, else `DEFAULT_MAX_TURNS`). */
   maxTurns?: number;
+  /** Most this run may spend, in USD (overrides the agent's budget). */
+  maxCostUsd?: number;
+  /** Most tokens of every kind this run may use (overrides the agent's budget). */
+  maxTotalTokens?: number;
 }
 
 /** The keys {@link RunOverrides} may have. */
-export const OVERRIDE_KEYS = ['model', 'max_tokens', 'tool_choice', 'maxTurns'] as const;
+export const OVERRIDE_KEYS = ['model', 'max_tokens', 'tool_choice', 'maxTurns', 'maxCostUsd', 'maxTotalTokens'] as const;
 
 /** Input of the `agentRun` workflow. Exactly one of `prompt` and `messages` is given. */
 export interface RunInput {
@@ -79,6 +84,25 @@ export interface RunCarry {
   exchangeStartTurns?: number;
   /** A turn whose tool calls were still waiting for approval when the run continued as new. */
   pendingTurn?: PendingTurn;
+  /** The run's spend so far, and its budget as raised so far. */
+  cost?: CostLedger;
+  budget?: BudgetLimits;
+}
+
+/** A run's budget limits (the configuration's, plus any raises). */
+export interface BudgetLimits {
+  maxCostUsd?: number;
+  maxTotalTokens?: number;
+}
+
+/** A run's budget as the `state` query shows it. */
+export interface BudgetState extends BudgetLimits {
+  spentUsd: number | null;
+  spentTokens: number;
+  /** What the next model call may cost (see workflows/budget.ts for the estimate). */
+  nextCall?: { usd: number | null; tokens: number };
+  /** Why the run is stopped or paused at its budget. */
+  shortfall?: string;
 }
 
 /** The tool phase of a turn, handed over while some of its calls wait for a person. */
@@ -95,7 +119,7 @@ export interface PendingTurn {
 export type RunStatus = 'completed' | 'failed' | 'cancelled';
 
 /** The model's last stop reason, or the runner's own. */
-export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error' | 'session_idle' | 'session_ended';
+export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error' | 'session_idle' | 'session_ended' | 'budget_exceeded';
 
 /**
  * The largest result a run returns in one payload, in bytes of JSON: Temporal refuses payloads
@@ -125,6 +149,13 @@ export interface RunResult {
   /** Old tool results replaced by placeholders to fit the context window. */
   elidedToolResults?: number;
   /**
+   * What the run cost: USD (null when a model had no price) and tokens by kind, per model,
+   * failed attempts the API billed included. Absent for runs started before the ledger existed.
+   */
+  cost?: CostLedger;
+  /** Why the run stopped where it did, when the reason needs more than `stopReason` (e.g. the budget). */
+  stopDetail?: string;
+  /**
    * Set only when the whole result would not fit in one payload ({@link RESULT_MAX_BYTES}): what
    * was left out, to be restored from history. `finalText`: it is the final text of `messages`.
    * `messagesBefore: k`: `messages` holds only the messages from index k on; the first k are the
@@ -153,7 +184,8 @@ export function finalTextOf(messages: readonly MessageParam[]): string {
 }
 
 /** What a run is doing right now. */
-export type RunPhase = 'starting' | 'calling_model' | 'running_tools' | 'awaiting_approval' | 'awaiting_message' | 'done';
+export type RunPhase =
+  'starting' | 'calling_model' | 'running_tools' | 'awaiting_approval' | 'awaiting_message' | 'awaiting_budget' | 'done';
 
 /** A tool call waiting for a person's decision. */
 export interface PendingApproval {
@@ -196,4 +228,8 @@ export interface RunState {
   queuedNotes: number;
   /** For a session: exchanges completed, messages queued, and when it ends if nothing comes. */
   session?: { exchanges: number; queuedMessages: number; idleDeadline?: string };
+  /** The run's spend so far (runs that keep a ledger). */
+  cost?: CostLedger;
+  /** The run's budget, when it has one. */
+  budget?: BudgetState;
 }

@@ -7,12 +7,17 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /** Agent name, e.g. `triage`. */
 export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
-/** `running` | `completed` | `failed` | `cancelled`. */
+/** `running` | `awaiting_approval` | `awaiting_message` | `awaiting_budget` | `completed` | `failed` | `cancelled`. */
 export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
 /** Model calls made so far. */
 export const AgentTurns = defineSearchAttributeKey('AgentTurns', SearchAttributeType.INT);
 /** Input plus output tokens so far. */
 export const AgentTokens = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
 
+/** USD spent so far (runs whose model has a price; set only where the worker found it registered). */
+export const AgentCostUsd = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
+
+/** The keys every run needs (set by the client at start). */
+export const BASE_SEARCH_ATTRIBUTES = [AgentName, AgentStatus, AgentTurns, AgentTokens] as const;
 /** Every key, for registration. */
-export const SEARCH_ATTRIBUTES = [AgentName, AgentStatus, AgentTurns, AgentTokens] as const;
+export const SEARCH_ATTRIBUTES = [...BASE_SEARCH_ATTRIBUTES, AgentCostUsd] as const;

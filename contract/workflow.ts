@@ -77,3 +77,22 @@ export interface SayArgs {
 
 /** Steer a working run (a one-shot run or a session). Returns how many notes wait for the next model call. */
 export const sayUpdate = defineUpdate<{ queued: number }, [SayArgs]>('say');
+
+/** More budget for a run (the `budget` update): dollars and/or tokens added to its limits. */
+export interface BudgetArgs {
+  addUsd?: number;
+  addTokens?: number;
+  /** Who raised it (shown by `watch`). */
+  by?: string;
+}
+
+/** The run's budget after a raise, and what it has spent. */
+export interface BudgetResult {
+  maxCostUsd?: number;
+  maxTotalTokens?: number;
+  spentUsd: number | null;
+  spentTokens: number;
+}
+
+/** Raise a run's budget; a run paused at its budget goes on if the next call now fits. */
+export const budgetUpdate = defineUpdate<BudgetResult, [BudgetArgs]>('budget');

@@ -12,6 +12,7 @@ import { AgentName, AgentStatus } from '../contract/search-attributes.js';
 import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
 import { AgentRunner, RunnerError } from '../client/runner.js';
 import { invalidRequest, text, toolUses } from '../devtools/fake-api/replies.js';
+import { asSent } from './support/blocks.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { BIN, cliEnv, expectTerminalSafe, runCli, runCliWith, type CliRun } from './support/cli.js';
@@ -172,7 +173,7 @@ describe('the prompt: an argument, - (stdin) or --prompt-file', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).messages[0].content).toBe(prompt);
-    expect(h.fake.requests[0]!.body.messages?.[0]).toEqual({ role: 'user', content: prompt });
+    expect(asSent(h.fake.requests[0]!.body.messages)).toEqual(asSent([{ role: 'user', content: prompt }]));
   });
 
   it.each([

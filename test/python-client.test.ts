@@ -16,7 +16,7 @@ const EXAMPLE = fileURLToPath(new URL('../examples/python/agent_runner_client.py
 /** The second run's question streams slowly, so the cancel finds it mid-call. */
 function brain(req: RecordedRequest): FakeReply {
   const first = req.body.messages[0];
-  const slow = typeof first?.content === 'string' && first.content.includes('48811');
+  const slow = JSON.stringify(first?.content ?? '').includes('48811');
   const reply = triageBrain(req);
   return slow && reply.kind === 'message' ? { ...reply, chunks: 50, chunkDelayMs: 200 } : reply;
 }

@@ -23,7 +23,7 @@ function lastUserText(messages: readonly MessageParam[]): string {
 function brain(req: RecordedRequest): FakeReply {
   const said = lastUserText(req.body.messages);
   const last = req.body.messages.at(-1);
-  if (said.startsWith('echo ') && last?.role === 'user' && typeof last.content === 'string') {
+  if (said.startsWith('echo ') && last?.role === 'user' && !JSON.stringify(last.content).includes('tool_result')) {
     return message([toolUse('echo', { text: said.slice(5), delay_ms: 1500 })], 'tool_use');
   }
   const reply = text(`You said: ${said}`);

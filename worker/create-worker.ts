@@ -10,7 +10,10 @@ import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { dataConverter, ENCODE_FAILURES_FLAG, ENCODED_FAILURES_PATH, WORKFLOW_FAILURES_PATH } from '../connection/codecs.js';
 import type { AgentActivities } from '../contract/activities.js';
-import { ensureSearchAttributes } from './search-attributes.js';
+import { BASE_SEARCH_ATTRIBUTES, AgentCostUsd } from '../contract/search-attributes.js';
+import type { PriceTable } from '../contract/prices.js';
+import { RateGate } from '../activities/rate-gate.js';
+import { registeredSearchAttributes } from './search-attributes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,29 +67,109 @@ export interface AgentWorkerOptions {
   checkSearchAttributes?: boolean;
   /** Where start-up notes go (default console.log). */
   log?: (line: string) => void;
+  /** The price table runs are billed at (default: the built-in one; `AGENT_RUNNER_PRICES` in worker/config.ts). */
+  prices?: PriceTable;
+  /**
+   * Model calls on their own task queue (`<taskQueue>-model`), polled by a second worker with
+   * Temporal's server-side rate limit: `requestsPerSecond` is shared by every worker polling that
+   * queue (all runs, all workers: one account-wide limit); `maxConcurrentCalls` is per worker.
+   * Only {@link createAgentWorkers} runs that second worker.
+   */
+  modelQueue?: { requestsPerSecond?: number; maxConcurrentCalls?: number };
   /** Any other worker option (tuning). */
   extra?: Partial<WorkerOptions>;
 }
 
 /** Create the worker; throws a clear error if an agent definition is invalid. */
 export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worker> {
+  return (await buildWorkers(opts, false)).main;
+}
+
+/** The workers of one process: the agent worker, and the model-queue worker when `modelQueue` is set. */
+export interface AgentWorkers {
+  main: Worker;
+  model: Worker | undefined;
+  /** Run both until shut down (or until one fails: the other is then shut down too). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** {@link createAgentWorker}, plus the model-queue worker when `modelQueue` is set. */
+export async function createAgentWorkers(opts: AgentWorkerOptions): Promise<AgentWorkers> {
+  const { main, model } = await buildWorkers(opts, true);
+  const shutdown = () => {
+    for (const w of [main, model]) if (w && w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    main,
+    model,
+    shutdown,
+    async run() {
+      const runs = [main.run(), ...(model ? [model.run()] : [])];
+      try {
+        await Promise.all(runs.map((p) => p.catch((e: unknown) => (shutdown(), Promise.reject(e)))));
+      } finally {
+        await Promise.allSettled(runs);
+      }
+    },
+  };
+}
+
+/** The model-call task queue of an agent task queue. */
+export function modelTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-model`;
+}
+
+async function buildWorkers(opts: AgentWorkerOptions, withModelQueue: boolean): Promise<{ main: Worker; model: Worker | undefined }> {
   const registry = new AgentRegistry(opts.agents);
-  const searchAttributesRegistered =
-    opts.checkSearchAttributes !== false &&
-    (await ensureSearchAttributes(opts.connection, opts.namespace, opts.log ?? ((l) => console.log(l))));
+  const found =
+    opts.checkSearchAttributes !== false
+      ? await registeredSearchAttributes(opts.connection, opts.namespace, opts.log ?? ((l) => console.log(l)))
+      : new Set<string>();
+  const searchAttributesRegistered = BASE_SEARCH_ATTRIBUTES.every((k) => found.has(k.name));
+  const modelQueue = withModelQueue && opts.modelQueue ? modelTaskQueue(opts.taskQueue) : undefined;
+  // One gate per process: every model call of every run on this worker waits behind a 429.
+  const gate = new RateGate();
+  const activities = {
+    ...createActivities({
+      registry,
+      searchAttributesRegistered,
+      costSearchAttribute: found.has(AgentCostUsd.name),
+      gate,
+      ...(opts.prices && { prices: opts.prices }),
+      ...(modelQueue && { modelTaskQueue: modelQueue }),
+      ...(opts.endpoint && { endpoint: opts.endpoint }),
+    }),
+    ...opts.activities,
+  };
   const converter = opts.dataConverter ?? dataConverter();
   // Bundled at start, the workflows get the data converter's failure converter; a prebuilt bundle is told.
   let bundle = opts.workflowBundle;
   if (bundle && converter.failureConverterPath === ENCODED_FAILURES_PATH) bundle = await bundleEncodingFailures(bundle);
-  return Worker.create({
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    dataConverter: converter,
+    shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+  } as const;
+  const model = modelQueue
+    ? await Worker.create({
+        ...common,
+        taskQueue: modelQueue,
+        activities: { callModel: activities.callModel },
+        ...(opts.modelQueue?.requestsPerSecond && { maxTaskQueueActivitiesPerSecond: opts.modelQueue.requestsPerSecond }),
+        ...(opts.modelQueue?.maxConcurrentCalls && { maxConcurrentActivityTaskExecutions: opts.modelQueue.maxConcurrentCalls }),
+        ...(opts.extra?.plugins && { plugins: opts.extra.plugins }),
+      })
+    : undefined;
+  const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: {
-      ...createActivities({ registry, searchAttributesRegistered, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
-      ...opts.activities,
-    },
+    activities,
     dataConverter: converter,
     shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
     // Cancellation reaches an activity only through a heartbeat's response, so heartbeats are sent
@@ -99,4 +182,5 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     stickyQueueScheduleToStartTimeout: '3s',
     ...opts.extra,
   });
+  return { main, model };
 }

@@ -11,7 +11,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadAgents } from '../agents/catalog.js';
 import { runnerSettings } from '../connection/settings.js';
 import { workerConfig } from './config.js';
-import { createAgentWorker } from './create-worker.js';
+import { createAgentWorkers, modelTaskQueue } from './create-worker.js';
 import { metricsFromEnv, tracingFromEnv } from './telemetry.js';
 
 async function run(): Promise<void> {
@@ -34,13 +34,15 @@ async function run(): Promise<void> {
     );
   }
   try {
-    const worker = await createAgentWorker({
+    const workers = await createAgentWorkers({
       connection,
       namespace: s.namespace,
       taskQueue: s.taskQueue,
       agents,
       ...(config.workflowBundlePath && { workflowBundle: { codePath: config.workflowBundlePath } }),
       shutdownGraceTime: config.shutdownGraceTime,
+      prices: config.prices,
+      ...(config.modelQueue && { modelQueue: config.modelQueue }),
       extra: { maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities, ...(tracing && { plugins: [tracing.plugin] }) },
     });
     const endpoint = shownUrl(process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com');
@@ -57,7 +59,13 @@ async function run(): Promise<void> {
       console.log(`worker: traces to ${shownUrl(tracing.endpoint)}${note}`);
     }
     if (metrics && 'prometheus' in metrics) console.log(`worker: metrics at http://${metrics.prometheus.bindAddress}/metrics`);
-    await worker.run();
+    if (config.modelQueue) {
+      const { requestsPerSecond: rps, maxConcurrentCalls: n } = config.modelQueue;
+      console.log(
+        `worker: model calls on task queue "${modelTaskQueue(s.taskQueue)}"${rps ? `, at most ${rps}/s across all workers` : ''}${n ? `, ${n} at once here` : ''}`,
+      );
+    }
+    await workers.run();
   } finally {
     await tracing?.shutdown(); // flush the last spans
     await connection.close();

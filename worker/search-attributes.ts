@@ -40,6 +40,20 @@ export async function ensureSearchAttributes(
   namespace: string,
   log: (line: string) => void,
 ): Promise<boolean> {
+  const found = await registeredSearchAttributes(connection, namespace, log);
+  return SEARCH_ATTRIBUTES.every((k) => found.has(k.name));
+}
+
+/**
+ * The names of the runs' search attributes that exist on the namespace (after registering the
+ * missing ones where the worker may). A run sets only those: `AgentCostUsd`, added later than the
+ * others, may be missing on a cluster set up before it, and the runs go on without it.
+ */
+export async function registeredSearchAttributes(
+  connection: OperatorConnection,
+  namespace: string,
+  log: (line: string) => void,
+): Promise<Set<string>> {
   let missing: { name: string; type: string }[];
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
@@ -48,19 +62,20 @@ export async function ensureSearchAttributes(
     log(
       `worker: cannot list the search attributes of namespace ${namespace} (${(e as Error).message.split('\n')[0]}); runs started without them stay unsearchable`,
     );
-    return false;
+    return new Set();
   }
-  if (missing.length === 0) return true;
+  const present = new Set<string>(SEARCH_ATTRIBUTES.filter((k) => !missing.includes(k)).map((k) => k.name));
+  if (missing.length === 0) return present;
   try {
     const searchAttributes = Object.fromEntries(missing.map((k) => [k.name, TYPES[k.type]?.proto ?? 0]));
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
     log(`worker: registered the search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
-    return true;
+    return new Set(SEARCH_ATTRIBUTES.map((k) => k.name));
   } catch (e) {
     log(
       `worker: the search attributes ${missing.map((k) => k.name).join(', ')} are missing on namespace ${namespace} and this worker may not register them ` +
         `(${(e as Error).message.split('\n')[0]}): run \`${registerCommand(namespace, missing)}\``,
     );
-    return false;
+    return present;
   }
 }

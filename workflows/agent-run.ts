@@ -86,6 +86,11 @@ async function turns(run: AgentRun, config: RunConfig, input: RunInput): Promise
       return run.session ? 'done' : 'stop';
     }
     fitContext(run, config);
+    if (!(await run.spend.allows(run, config))) {
+      if (run.cancelled) return 'stop';
+      run.stopReason = 'budget_exceeded';
+      return 'stop';
+    }
     await continueAsNewIfDue(run, config, input);
     const outcome: TurnOutcome = await takeTurn(run, config);
     if (outcome === 'done') return 'done';
@@ -114,9 +119,10 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
       return run.fail(failureLine(e));
     }
   }
-  if (config.searchAttributesRegistered) run.enableSearchAttributes();
   // Configurations recorded before limits existed get the defaults, so old runs replay as they ran.
-  return { ...config, limits: { ...DEFAULT_LIMITS, ...config.limits } };
+  const resolved = { ...config, limits: { ...DEFAULT_LIMITS, ...config.limits } };
+  run.configure(resolved);
+  return resolved;
 }
 
 /**
@@ -148,6 +154,8 @@ async function handOver(run: AgentRun, config: RunConfig, input: RunInput, pendi
       ...(run.session && { session: run.session.carry() }),
       ...(run.notes.queued.length > 0 && { notes: [...run.notes.queued] }),
       ...(pendingTurn && { pendingTurn }),
+      ...(run.spend.ledger && { cost: run.spend.ledger }),
+      ...(run.spend.limits && { budget: run.spend.limits }),
     },
   });
 }

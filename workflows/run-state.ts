@@ -34,9 +34,10 @@ import {
   type UsageTotals,
 } from '../contract/run.js';
 import { jsonBytes } from '../contract/run-input.js';
-import { AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
+import { AgentCostUsd, AgentName, AgentStatus, AgentTokens, AgentTurns } from '../contract/search-attributes.js';
 import { cancelSignal, stateQuery } from '../contract/workflow.js';
 import { Approvals } from './approvals.js';
+import { Spend } from './budget.js';
 import { Notes, Session } from './session.js';
 
 /** Reasons and failure lines are kept to this many characters: they come from outside. */
@@ -76,6 +77,10 @@ export class AgentRun {
   readonly notes: Notes;
   /** Set for a session: its messages and exchanges. */
   readonly session: Session | undefined;
+  /** The run's ledger and budget. */
+  readonly spend: Spend;
+  /** The run's configuration, once resolved. */
+  config: RunConfig | undefined;
   /** Turns made before the current exchange: a session's `maxTurns` counts per exchange. */
   exchangeStartTurns: number;
   /** When a waiting session ends if no message comes (ISO). */
@@ -88,6 +93,8 @@ export class AgentRun {
 
   /** Search attributes are upserted only for runs started with them, or once the worker says they are registered (see `publish`). */
   private searchable: boolean;
+  /** The worker found `AgentCostUsd` registered when it resolved the run. */
+  private costAttribute = false;
   private readonly upsertOnChange: boolean;
   private readonly upsertThrottled: boolean;
   private published = '';
@@ -114,6 +121,7 @@ export class AgentRun {
     this.approvals = new Approvals(() => this.refreshPhase(), carriedApprovals(carry));
     this.notes = new Notes(carry?.notes, done);
     this.session = input?.session ? new Session(carry?.session, done) : undefined;
+    this.spend = new Spend(carry, done);
     // Versioned too: newer runs start from the values the client set at start (or the previous
     // execution left) and, while running, refresh turns and tokens at most every
     // SEARCH_ATTRIBUTES_REFRESH_MS; a status change is upserted at once.
@@ -133,6 +141,14 @@ export class AgentRun {
       this.cancelReason = (typeof reason === 'string' && clip(reason.trim(), MAX_REASON_CHARS)) || 'cancelled by signal';
       this.scope.cancel();
     });
+  }
+
+  /** The run's configuration is known: its ledger, budget and search attributes start. */
+  configure(config: RunConfig): void {
+    this.config = config;
+    this.spend.start(config);
+    if (config.searchAttributesRegistered) this.enableSearchAttributes();
+    this.costAttribute = config.costSearchAttribute === true;
   }
 
   /**
@@ -187,8 +203,10 @@ export class AgentRun {
               : status;
     setCurrentDetails(`turn ${this.turns} · ${doing} · ${tokens} tokens`);
     // A run waiting for a person is findable as such (`list --status awaiting_approval`, UI filters).
-    const shown = status === 'running' && (this.phase === 'awaiting_approval' || this.phase === 'awaiting_message') ? this.phase : status;
-    const values = `${shown}/${this.turns}/${tokens}`;
+    const waiting = this.phase === 'awaiting_approval' || this.phase === 'awaiting_message' || this.phase === 'awaiting_budget';
+    const shown = status === 'running' && waiting ? this.phase : status;
+    const usd = this.costAttribute ? this.spend.ledger?.usd : undefined;
+    const values = `${shown}/${this.turns}/${tokens}/${usd ?? ''}`;
     if (!this.searchable || (this.upsertOnChange && values === this.published)) return;
     if (this.upsertThrottled && shown === this.publishedStatus && Date.now() - this.publishedAt < SEARCH_ATTRIBUTES_REFRESH_MS) return;
     this.published = values;
@@ -198,6 +216,8 @@ export class AgentRun {
       { key: AgentStatus, value: shown },
       { key: AgentTurns, value: this.turns },
       { key: AgentTokens, value: tokens },
+      // Only where the worker found it registered: an unknown attribute would fail the workflow task.
+      ...(usd !== undefined && usd !== null ? [{ key: AgentCostUsd, value: Math.round(usd * 1e6) / 1e6 }] : []),
     ]);
   }
 
@@ -223,6 +243,8 @@ export class AgentRun {
           ...(this.idleDeadline && this.phase === 'awaiting_message' && { idleDeadline: this.idleDeadline }),
         },
       }),
+      ...(this.spend.ledger && { cost: this.spend.ledger }),
+      ...(this.spend.limits && { budget: this.spend.state(this, this.config) }),
     };
   }
 
@@ -244,6 +266,8 @@ export class AgentRun {
         messages: this.messages,
         executions: this.execution,
         elidedToolResults: this.elided,
+        ...(this.spend.ledger && { cost: this.spend.ledger }),
+        ...(this.stopReason === 'budget_exceeded' && this.spend.stopDetail && { stopDetail: this.spend.stopDetail }),
         ...(error !== undefined && { error }),
       },
       this.prefixInHistory,

@@ -3,8 +3,7 @@
  * append its answer; if it asked for tools, run them and append their results in one user
  * message. Before the call, the context policy fits the conversation to its budget.
  *
- * Seams: a budget check belongs before the model call is scheduled (a run must never start a
- * call it cannot afford); approvals plug into `runToolCall`.
+ * The budget is checked before this (workflows/budget.ts); each call's usage is priced after it.
  */
 import { metricMeter } from '@temporalio/workflow';
 import type { RunConfig } from '../contract/config.js';
@@ -56,12 +55,17 @@ export async function takeTurn(run: AgentRun, config: RunConfig): Promise<TurnOu
     request: { ...config.request, messages: run.messages },
     turn,
     ...(config.model.stallTimeout && { stallTimeout: config.model.stallTimeout }),
+    ...(config.promptCaching && { cacheTtl: config.promptCaching.ttl }),
   };
-  const { message } = config.local?.model
+  const { message, failedAttempts } = config.local?.model
     ? await callModelLocally.executeWithOptions(options, [input])
-    : await callModel.executeWithOptions({ ...options, heartbeatTimeout: config.model.heartbeatTimeout }, [input]);
+    : await callModel.executeWithOptions(
+        { ...options, heartbeatTimeout: config.model.heartbeatTimeout, ...(config.modelTaskQueue && { taskQueue: config.modelTaskQueue }) },
+        [input],
+      );
   run.turns = turn;
   run.usage = addUsage(run.usage, message.usage);
+  run.spend.charge(config, message.usage, failedAttempts);
   run.stopReason = message.stop_reason;
   // Verbatim, thinking and redacted_thinking blocks (with signatures) included.
   run.messages.push({ role: 'assistant', content: message.content });

@@ -12,6 +12,8 @@ import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messag
 
 /** The API's minimum cacheable prompt length for most models (Haiku's is 2048). */
 export const MIN_CACHEABLE_TOKENS = 1024;
+/** A breakpoint finds a cached prefix at most this many blocks before it. */
+export const LOOKBACK_BLOCKS = 20;
 /** The API allows at most this many `cache_control` blocks per request. */
 export const MAX_BREAKPOINTS = 4;
 
@@ -32,7 +34,10 @@ interface Segment {
 const tokensOf = (json: string) => Math.max(1, Math.ceil(json.length / 4));
 
 function ttlOf(block: unknown): '5m' | '1h' | undefined {
-  const cc = typeof block === 'object' && block !== null ? (block as { cache_control?: { type?: string; ttl?: string } | null }).cache_control : undefined;
+  const cc =
+    typeof block === 'object' && block !== null
+      ? (block as { cache_control?: { type?: string; ttl?: string } | null }).cache_control
+      : undefined;
   if (!cc || cc.type !== 'ephemeral') return undefined;
   return cc.ttl === '1h' ? '1h' : '5m';
 }
@@ -62,45 +67,69 @@ export function promptSegments(body: MessageCreateParamsBase): Segment[] {
 
 /** How many blocks of a request carry `cache_control` (the API allows {@link MAX_BREAKPOINTS}). */
 export function breakpointCount(body: MessageCreateParamsBase): number {
-  return promptSegments(body).filter((s) => s.ttl).length;
+  return breakpointTtls(body).length;
+}
+
+/** The TTLs of a request's breakpoints, in prompt order. */
+export function breakpointTtls(body: MessageCreateParamsBase): ('5m' | '1h')[] {
+  return promptSegments(body).flatMap((s) => (s.ttl ? [s.ttl] : []));
 }
 
 /** The fake's prompt cache: prefix hashes with their expiry. */
 export class PromptCache {
-  private readonly entries = new Map<string, number>();
+  private readonly entries = new Map<string, { expires: number; ttl: '5m' | '1h' }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Account one request: what it reads, what it writes, what is plain input. Updates the cache. */
+  /**
+   * Account one request: what it reads, what it writes, what is plain input. Updates the cache.
+   * Like the API, each breakpoint looks for a cached prefix at itself and at up to
+   * {@link LOOKBACK_BLOCKS} block boundaries before it.
+   */
   account(body: MessageCreateParamsBase): CacheUsage {
     const segments = promptSegments(body);
     const total = segments.reduce((n, s) => n + s.tokens, 0);
     const hash = createHash('sha256').update(body.model);
-    const marks: { end: number; key: string; ttl: '5m' | '1h'; tokens: number }[] = [];
+    const prefixes: { key: string; tokens: number }[] = [];
+    const marks: { end: number; ttl: '5m' | '1h' }[] = [];
     let tokens = 0;
     segments.forEach((s, i) => {
       hash.update(s.json);
       tokens += s.tokens;
-      if (s.ttl) marks.push({ end: i, key: hash.copy().digest('hex'), ttl: s.ttl, tokens });
+      prefixes.push({ key: hash.copy().digest('hex'), tokens });
+      if (s.ttl) marks.push({ end: i, ttl: s.ttl });
     });
     const now = this.now();
+    const live = (key: string) => (this.entries.get(key)?.expires ?? 0) > now;
     let read = 0;
     for (const m of marks) {
-      const expires = this.entries.get(m.key);
-      if (expires !== undefined && expires > now) {
-        read = m.tokens;
-        this.entries.set(m.key, now + ms(m.ttl)); // a hit refreshes the entry
+      for (let p = m.end; p >= Math.max(0, m.end - LOOKBACK_BLOCKS); p--) {
+        const prefix = prefixes[p]!;
+        if (!live(prefix.key)) continue;
+        if (prefix.tokens > read) read = prefix.tokens;
+        const entry = this.entries.get(prefix.key)!;
+        entry.expires = now + ms(entry.ttl); // a hit refreshes the entry
+        break;
       }
     }
     const last = marks.at(-1);
+    const lastTokens = last ? prefixes[last.end]!.tokens : 0;
     let creation = 0;
     const split = { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 };
-    if (last && last.tokens >= MIN_CACHEABLE_TOKENS && last.tokens > read) {
-      creation = last.tokens - read;
-      for (const m of marks) if (!this.entries.has(m.key) || (this.entries.get(m.key) ?? 0) <= now) this.entries.set(m.key, now + ms(m.ttl));
+    if (last && lastTokens >= MIN_CACHEABLE_TOKENS && lastTokens > read) {
+      creation = lastTokens - read;
+      for (const m of marks) {
+        const key = prefixes[m.end]!.key;
+        if (!live(key)) this.entries.set(key, { expires: now + ms(m.ttl), ttl: m.ttl });
+      }
       split[last.ttl === '1h' ? 'ephemeral_1h_input_tokens' : 'ephemeral_5m_input_tokens'] = creation;
     }
-    return { input_tokens: Math.max(0, total - read - creation), cache_read_input_tokens: read, cache_creation_input_tokens: creation, cache_creation: split };
+    return {
+      input_tokens: Math.max(0, total - read - creation),
+      cache_read_input_tokens: read,
+      cache_creation_input_tokens: creation,
+      cache_creation: split,
+    };
   }
 }
 

@@ -37,7 +37,7 @@ export type FakeReply =
   /** Destroy the socket without answering: a connection error in the SDK. */
   | { kind: 'reset' }
   /** SSE: `afterEvents` events after message_start, then `event: error`. Non-stream: the equivalent HTTP error. */
-  | { kind: 'stream-error'; errorType: string; message: string; afterEvents?: number }
+  | { kind: 'stream-error'; errorType: string; message: string; afterEvents?: number; usage?: Partial<Usage> }
   /** SSE: message_start plus `afterEvents` events, then silence until the client leaves. Non-stream: never answer. */
   | { kind: 'stall'; afterEvents?: number };
 
@@ -70,6 +70,12 @@ export interface FakeMessagesApiOptions {
   chunkDelayMs?: number;
   /** Port to listen on; default a random free one. */
   port?: number;
+  /**
+   * An account rate limit, as the API enforces it: at most `requestsPerSecond` requests in any
+   * one-second window; beyond it, 429 `rate_limit_error` with `retry-after`. Every response carries
+   * the `anthropic-ratelimit-requests-*` headers.
+   */
+  rateLimit?: { requestsPerSecond: number };
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -109,6 +115,10 @@ export class FakeMessagesApi {
   readonly #sockets = new Set<Socket>();
   readonly #wakers = new Set<() => void>();
   readonly #promptCache = new PromptCache();
+  /** When the requests of the last second arrived (for `rateLimit`). */
+  readonly #recent: number[] = [];
+  /** 429s sent for the rate limit. */
+  rateLimited = 0;
   #closed = false;
 
   private constructor(
@@ -197,12 +207,39 @@ export class FakeMessagesApi {
     if (!headers['anthropic-version']) return this.#sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
     const invalid = parsed === undefined ? 'There was an error parsing the body of your request' : validateMessagesRequest(parsed);
     if (invalid) return this.#sendError(res, 400, 'invalid_request_error', invalid);
+    const limit = this.#rateLimit(res);
+    if (limit) return this.#sendError(res, 429, 'rate_limit_error', limit.message, limit.headers);
 
     const reply = this.#nextReply(rec);
     if (typeof reply === 'string') return this.#sendError(res, 400, 'invalid_request_error', reply);
     await this.#sleep((this.opts.latencyMs ?? 0) + (reply.kind === 'message' ? (reply.delayMs ?? 0) : 0));
     if (this.#closed || res.destroyed) return;
     await this.#produce(reply, rec, req, res);
+  }
+
+  /** Under `rateLimit`: the 429 to send, or undefined (the request's rate-limit headers set on `res`). */
+  #rateLimit(res: ServerResponse): { message: string; headers: Record<string, string> } | undefined {
+    const rps = this.opts.rateLimit?.requestsPerSecond;
+    if (!rps) return undefined;
+    const now = Date.now();
+    while (this.#recent.length > 0 && this.#recent[0]! <= now - 1000) this.#recent.shift();
+    const reset = new Date((this.#recent[0] ?? now) + 1000).toISOString();
+    const headers = {
+      'anthropic-ratelimit-requests-limit': String(rps),
+      'anthropic-ratelimit-requests-remaining': String(Math.max(0, rps - this.#recent.length - 1)),
+      'anthropic-ratelimit-requests-reset': reset,
+    };
+    if (this.#recent.length >= rps) {
+      this.rateLimited++;
+      const wait = Math.max(1, Math.ceil(((this.#recent[0] ?? now) + 1000 - now) / 1000));
+      return {
+        message: `Number of request tokens has exceeded your per-minute rate limit (requests per second: ${rps})`,
+        headers: { ...headers, 'anthropic-ratelimit-requests-remaining': '0', 'retry-after': String(wait) },
+      };
+    }
+    this.#recent.push(now);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    return undefined;
   }
 
   /** The next reply from the script, else the brain; a string is a loud failure message. */
@@ -241,7 +278,8 @@ export class FakeMessagesApi {
       }
       case 'stream-error': {
         if (!rec.stream) return this.#sendError(res, statusForErrorType(reply.errorType), reply.errorType, reply.message);
-        const events = messageToSseEvents(this.#buildMessage(PARTIAL, rec)).slice(0, -1); // never reach message_stop
+        const partial = reply.usage ? { ...PARTIAL, usage: reply.usage } : PARTIAL;
+        const events = messageToSseEvents(this.#buildMessage(partial, rec)).slice(0, -1); // never reach message_stop
         const sent = events.slice(0, 1 + Math.min(reply.afterEvents ?? 2, events.length - 1));
         return this.#stream(res, [...sent, sseErrorEvent(reply.errorType, reply.message)]);
       }

@@ -9,7 +9,7 @@
  */
 
 import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages';
-import { breakpointCount, MAX_BREAKPOINTS } from './prompt-cache.js';
+import { breakpointCount, breakpointTtls, MAX_BREAKPOINTS } from './prompt-cache.js';
 
 type Obj = Record<string, unknown>;
 
@@ -81,7 +81,21 @@ export function validateMessagesRequest(body: unknown): string | null {
 /** The API's limit on cache breakpoints (blocks with `cache_control`). */
 function checkBreakpoints(body: Record<string, unknown>): string | null {
   const n = breakpointCount(body as unknown as MessageCreateParamsBase);
-  return n > MAX_BREAKPOINTS ? `A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${n}.` : null;
+  if (n > MAX_BREAKPOINTS) return `A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${n}.`;
+  // Longer-lived entries come first: a 1-hour breakpoint after a 5-minute one is refused.
+  const ttls = breakpointTtls(body as unknown as MessageCreateParamsBase);
+  const short = ttls.indexOf('5m');
+  if (short >= 0 && ttls.indexOf('1h', short) > short)
+    return "cache_control: a breakpoint with ttl='1h' must not come after one with ttl='5m' (longer TTLs first)";
+  const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
+  for (const [i, m] of messages.entries()) {
+    if (!Array.isArray(m.content)) continue;
+    for (const [j, b] of (m.content as Record<string, unknown>[]).entries()) {
+      if ((b?.type === 'thinking' || b?.type === 'redacted_thinking') && b.cache_control)
+        return `messages.${i}.content.${j}.${String(b.type)}.cache_control: Extra inputs are not permitted`;
+    }
+  }
+  return null;
 }
 
 function checkModel(model: unknown): Problem {

@@ -185,8 +185,30 @@ export const fastTriageAgent: AgentDefinition = { ...triageAgent, modelCall: fas
 /** The triage agent exactly as shipped, default model-call policy included (crash-recovery times). */
 export const defaultsTriageAgent: AgentDefinition = { ...triageAgent, name: 'triage-defaults' };
 
+/**
+ * The toolbox with a system prompt long enough to cache (the API caches prefixes of 1024 tokens
+ * and more) and a budget that pauses the run instead of ending it.
+ */
+export const spenderAgent = defineAgent({
+  ...toolboxAgent,
+  name: 'spender',
+  system: `You are a test agent with a long, stable system prompt. ${'Follow the house rules to the letter. '.repeat(140)}`,
+  budget: { onExceeded: 'pause', pauseTimeout: '1h' },
+});
+
+/** The same without runner-placed cache breakpoints. */
+export const nocacheAgent = defineAgent({ ...spenderAgent, name: 'nocache', promptCaching: false, budget: undefined });
+
 /** Every agent a test worker serves. */
-export const testAgents: AgentDefinition[] = [fastTriageAgent, toolboxAgent, longrunAgent, defaultsTriageAgent, gatekeeperAgent];
+export const testAgents: AgentDefinition[] = [
+  fastTriageAgent,
+  toolboxAgent,
+  longrunAgent,
+  defaultsTriageAgent,
+  gatekeeperAgent,
+  spenderAgent,
+  nocacheAgent,
+];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */
 export const agents = testAgents;

@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import type { AgentDefinition } from '../../agents/define.js';
 import { dataConverter } from '../../connection/codecs.js';
 import { AgentRunner, type StartOptions } from '../../client/runner.js';
-import { createAgentWorker } from '../../worker/create-worker.js';
+import { createAgentWorkers, type AgentWorkerOptions } from '../../worker/create-worker.js';
 import type { RunResult } from '../../contract/run.js';
 import { FakeMessagesApi, type FakeMessagesApiOptions } from '../../devtools/fake-api/server.js';
 import { testAgents } from './agents.js';
@@ -34,7 +34,9 @@ export interface Harness {
 }
 
 /** Start the harness (call from `beforeAll`). */
-export async function startHarness(opts: { agents?: AgentDefinition[]; fake?: FakeMessagesApiOptions } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { agents?: AgentDefinition[]; fake?: FakeMessagesApiOptions } & Pick<AgentWorkerOptions, 'prices' | 'modelQueue'> = {},
+): Promise<Harness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -43,7 +45,7 @@ export async function startHarness(opts: { agents?: AgentDefinition[]; fake?: Fa
   const fake = await FakeMessagesApi.start({ apiKey: TEST_API_KEY, ...opts.fake });
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createAgentWorker({
+  const workers = await createAgentWorkers({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
@@ -51,8 +53,11 @@ export async function startHarness(opts: { agents?: AgentDefinition[]; fake?: Fa
     endpoint: { apiKey: TEST_API_KEY, baseURL: fake.url },
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceTime: '1s',
+    ...(opts.prices && { prices: opts.prices }),
+    ...(opts.modelQueue && { modelQueue: opts.modelQueue }),
   });
-  const running = worker.run();
+  const worker = workers.main;
+  const running = workers.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });
   const runner = await AgentRunner.connect({ client, settings: { taskQueue, uiUrl: inject('temporalUiUrl') } });
@@ -69,7 +74,7 @@ export async function startHarness(opts: { agents?: AgentDefinition[]; fake?: Fa
     },
     history: (workflowId) => client.workflow.getHandle(workflowId).fetchHistory(),
     async close() {
-      worker.shutdown();
+      workers.shutdown();
       await running;
       await nativeConnection.close();
       await connection.close();

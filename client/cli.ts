@@ -150,7 +150,8 @@ const COMMANDS: Record<string, Command> = {
       json,
     },
     async run({ values, io, connect }) {
-      const runs = await (await connect()).list(listFilter(values));
+      const filter = listFilter(values); // bad usage is told before connecting
+      const runs = await (await connect()).list(filter);
       if (flag(values, 'json')) io.out(JSON.stringify({ runs }));
       else if (runs.length === 0) io.out('no runs');
       else {

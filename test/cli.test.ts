@@ -13,6 +13,7 @@ import { AGENT_WORKFLOW_TYPE } from '../contract/workflow.js';
 import { AgentRunner, RunnerError } from '../client/runner.js';
 import { invalidRequest, text, toolUses } from '../devtools/fake-api/replies.js';
 import { asSent } from './support/blocks.js';
+import { builtInPrices, MODEL_PRICES } from '../contract/prices.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { BIN, cliEnv, expectTerminalSafe, runCli, runCliWith, type CliRun } from './support/cli.js';
@@ -20,7 +21,9 @@ import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // The test model priced like Claude Haiku 4.5 ($1 in, $5 out per MTok), so costs show.
+  const table = builtInPrices();
+  h = await startHarness({ prices: { ...table, models: { ...table.models, 'claude-test-model': MODEL_PRICES['claude-haiku-4-5']! } } });
 });
 afterAll(async () => h?.close());
 afterEach(() => {
@@ -91,13 +94,17 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     [
       ['frobnicate'],
       2,
-      'error: unknown command "frobnicate": use start, result, watch, show, cancel, list or codec-server (see agent-runner --help)',
+      'error: unknown command "frobnicate": use start, result, watch, show, cancel, list, codec-server, pending, approve, deny, send, say, chat or budget (see agent-runner --help)',
     ],
-    [['--json', 'result', 'x'], 2, 'error: give a command first: start, result, watch, show, cancel, list or codec-server'],
+    [
+      ['--json', 'result', 'x'],
+      2,
+      'error: give a command first: start, result, watch, show, cancel, list, codec-server, pending, approve, deny, send, say, chat or budget',
+    ],
     [
       ['start', 'triage', 'x', '--bogus'],
       2,
-      'error: start does not take --bogus; its options: --id, --rerun, --wait, --json, --prompt-file (see agent-runner start --help)',
+      'error: start does not take --bogus; its options: --id, --rerun, --wait, --json, --prompt-file, --max-cost-usd, --max-total-tokens (see agent-runner start --help)',
     ],
     [['result', 'a', 'b'], 2, 'error: result takes <workflowId> (see agent-runner result --help)'],
     [['result', 'no-such-run-123'], 1, `error: no run with workflow id "no-such-run-123" in namespace "default" at`],
@@ -111,11 +118,24 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
   });
 
   it.each([
-    [['start', 'toolbox', 'hi', '--reason', 'x', '--limit', '3'], 'error: start does not take --reason (an option of cancel)'],
+    [
+      ['start', 'toolbox', 'hi', '--reason', 'x', '--limit', '3'],
+      'error: start does not take --reason (an option of cancel, approve, deny)',
+    ],
     [['result', 'some-run', '--wait'], 'error: result does not take --wait (an option of start)'],
-    [['cancel', 'some-run', '--json'], 'error: cancel does not take --json (an option of start, result, list)'],
-    [['list', '--id', 'x'], 'error: list does not take --id (an option of start)'],
-    [['watch', 'some-run', '--reason', 'y'], 'error: watch does not take --reason (an option of cancel); it takes no options'],
+    [
+      ['cancel', 'some-run', '--json'],
+      'error: cancel does not take --json (an option of start, result, list, pending, approve, deny, send, say, budget)',
+    ],
+    [['list', '--id', 'x'], 'error: list does not take --id (an option of start, chat)'],
+    [
+      ['watch', 'some-run', '--reason', 'y'],
+      'error: watch does not take --reason (an option of cancel, approve, deny); it takes no options',
+    ],
+    [['start', 'toolbox', 'hi', '--max-cost-usd', 'lots'], 'error: --max-cost-usd must be a number of dollars above 0, e.g. 0.50'],
+    [['start', 'toolbox', 'hi', '--max-total-tokens', '0'], 'error: --max-total-tokens must be a positive integer, e.g. 200000'],
+    [['budget', 'some-run', '--add-usd', 'abc'], 'error: --add-usd must be a number of dollars above 0, e.g. 1'],
+    [['list', '--min-cost-usd', 'x'], 'error: --min-cost-usd must be a number of dollars, e.g. 0.05'],
   ])('each command takes only its own options: %j', async (args, message) => {
     const before = await h.client.workflow.count(`WorkflowType = 'agentRun'`);
     const requests = h.fake.requests.length;
@@ -247,7 +267,7 @@ describe('hostile text: human output strips terminal controls, --json stays exac
     expect(r.stdout).toContain('\\u001b]52;c;ZXZpbCBjbGlwYm9hcmQ=\\u0007');
   });
 
-  it('list keeps one run per line and six columns, whatever the id and agent name hold', async () => {
+  it('list keeps one run per line and seven columns, whatever the id and agent name hold', async () => {
     const evilId = `list-evil-${Date.now()}\tfake\ncolumns\x1b[2J`;
     const handle = await h.client.workflow.start(AGENT_WORKFLOW_TYPE, {
       taskQueue: h.taskQueue,
@@ -266,7 +286,7 @@ describe('hostile text: human output strips terminal controls, --json stays exac
     }
     expect(out).toContain('list-evil-');
     expectTerminalSafe(out);
-    for (const line of out.trimEnd().split('\n')) expect(line.split('\t'), line).toHaveLength(6);
+    for (const line of out.trimEnd().split('\n')) expect(line.split('\t'), line).toHaveLength(7);
     expect(out).toMatch(/^list-evil-\d+ fake columns\tno body\t/m);
   });
 });
@@ -436,5 +456,54 @@ describe('start is idempotent by id', () => {
     expect(rerun.attached).toBe(false);
     expect((await rerun.result()).finalText).toBe('again');
     expect(await executions(workflowId, 2)).toBe(2);
+  });
+});
+
+const NO_CACHE = {
+  cache_read_input_tokens: 0,
+  cache_creation_input_tokens: 0,
+  cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+};
+
+describe('spend from the command line', () => {
+  it('start --max-total-tokens pauses an agent that pauses; budget shows it and raises it; watch and list tell the cost', async () => {
+    h.fake.script(
+      toolUses([{ name: 'echo', input: { text: 'a' } }], {
+        usage: { input_tokens: 3000, output_tokens: 100, ...NO_CACHE },
+      }),
+      text('finished', { usage: { input_tokens: 4000, output_tokens: 20, ...NO_CACHE } }),
+    );
+    const started = await cli('start', 'spender', 'echo a', '--id', 'cli-budget-1', '--max-total-tokens', '5000');
+    expect(started.code).toBe(0);
+    let shown: CliRun | undefined;
+    for (let i = 0; i < 50; i++) {
+      shown = await cli('budget', 'cli-budget-1');
+      if (shown.stdout.includes('stopped at the budget')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(shown?.stdout).toContain('spent $0.0035 · 3100 tokens · status awaiting budget');
+    expect(shown?.stdout).toMatch(/budget 5000 tokens · next model call up to \$0\.\d{4} \/ \d+ tokens/);
+    expect(shown?.stdout).toMatch(/stopped at the budget: used 3100 of 5000 tokens; the next model call may use up to \d+/);
+    const refused = await cli('budget', 'cli-budget-1', '--add-usd', '1');
+    expect(refused).toMatchObject({ code: 1 });
+    expect(refused.stderr).toBe('error: cli-budget-1: this run has no USD budget (only a token budget): raise it with --add-tokens\n');
+    const raised = await cli('budget', 'cli-budget-1', '--add-tokens', '100000', '--by', 'finance');
+    expect(raised.stdout).toBe('budget of cli-budget-1 now 105000 tokens (spent $0.0035, 3100 tokens)\n');
+    const result = await cli('result', 'cli-budget-1');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('cost: $0.0076');
+    const watched = await cli('show', 'cli-budget-1');
+    expect(watched.stdout).toContain('3000 in / 100 out tokens · $0.0035');
+    expect(watched.stdout).toContain('⏸ paused at the budget');
+    expect(watched.stdout).toContain('$ budget raised +100000 tokens by finance, now 105000 tokens');
+    expect(watched.stdout).toContain('4000 in / 20 out tokens · $0.0041');
+    expectTerminalSafe(watched.stdout);
+    let listed = '';
+    for (let i = 0; i < 50 && !listed.includes('$0.0076'); i++) {
+      listed = (await cli('list', '--agent', 'spender', '--min-cost-usd', '0.007')).stdout;
+      if (!listed.includes('$0.0076')) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(listed.split('\n')[0]).toBe('WORKFLOW ID\tAGENT\tSTATUS\tTURNS\tTOKENS\tCOST\tSTARTED');
+    expect(listed).toMatch(/cli-budget-1\tspender\tcompleted\t2\t7120\t\$0\.0076\t/);
   });
 });

@@ -1,12 +1,16 @@
 /**
  * The activities a worker registers (names and signatures: `contract/activities.ts`):
- * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`).
+ * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`,
+ * MCP tools included: they go to their server over the worker's pooled sessions).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentActivities, ApprovalCheckInput, ResolveAgentInput } from '../contract/activities.js';
 import type { RunConfig } from '../contract/config.js';
 import { redactKeys, resolutionFailure } from '../contract/failures.js';
+import { withMcpTools } from '../agents/mcp.js';
 import type { AgentRegistry } from '../agents/registry.js';
+import { listMcpTools } from './mcp/resolve.js';
+import { McpSessions } from './mcp/sessions.js';
 import { createModelActivity } from './model.js';
 import { createToolActivity } from './tools.js';
 
@@ -26,8 +30,10 @@ export function createActivities(opts: {
   endpoint?: ModelEndpoint;
   /** The worker found the runs' search attributes registered (see worker/search-attributes.ts). */
   searchAttributesRegistered?: boolean;
+  /** The worker's MCP sessions (closed by the worker at shutdown); default: a pool of their own. */
+  mcp?: McpSessions;
 }): AgentActivities {
-  const { registry, endpoint = {} } = opts;
+  const { registry, endpoint = {}, mcp = new McpSessions() } = opts;
   // One client per model call, built when the call starts: a worker without a key still starts
   // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
   // reports bytes arriving on its own stream, SSE pings included (the SDK drops pings, so its
@@ -46,7 +52,10 @@ export function createActivities(opts: {
   return {
     async resolveAgent(input: ResolveAgentInput): Promise<RunConfig> {
       try {
-        const config = registry.resolve(input.agent, input.overrides ?? {});
+        let config = registry.resolve(input.agent, input.overrides ?? {});
+        // MCP servers' tools are listed now, and recorded with the configuration: the run keeps them.
+        const def = registry.agent(input.agent);
+        if (def?.mcpServers?.length) config = withMcpTools(config, def, await listMcpTools(mcp, def, redact), input.overrides);
         return opts.searchAttributesRegistered ? { ...config, searchAttributesRegistered: true } : config;
       } catch (e) {
         throw resolutionFailure(e);
@@ -68,6 +77,6 @@ export function createActivities(opts: {
       }
     },
     ...createModelActivity(getClient, redact),
-    ...createToolActivity(registry, redact),
+    ...createToolActivity(registry, redact, mcp),
   };
 }

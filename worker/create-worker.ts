@@ -6,6 +6,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createActivities, type ModelEndpoint } from '../activities/index.js';
+import { McpSessions } from '../activities/mcp/sessions.js';
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { dataConverter, ENCODE_FAILURES_FLAG, ENCODED_FAILURES_PATH, WORKFLOW_FAILURES_PATH } from '../connection/codecs.js';
@@ -78,13 +79,26 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
   // Bundled at start, the workflows get the data converter's failure converter; a prebuilt bundle is told.
   let bundle = opts.workflowBundle;
   if (bundle && converter.failureConverterPath === ENCODED_FAILURES_PATH) bundle = await bundleEncodingFailures(bundle);
+  // One MCP session per agent's server, shared by every run on this worker; closed (stdio
+  // servers stopped) when the worker stops running.
+  const mcp = new McpSessions({ log: opts.log ?? ((l) => console.log(l)) });
+  const closeMcp = {
+    name: 'agent-runner-mcp-sessions',
+    async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+      try {
+        await next(worker);
+      } finally {
+        await mcp.close();
+      }
+    },
+  };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createActivities({ registry, searchAttributesRegistered, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
+      ...createActivities({ registry, searchAttributesRegistered, mcp, ...(opts.endpoint && { endpoint: opts.endpoint }) }),
       ...opts.activities,
     },
     dataConverter: converter,
@@ -98,5 +112,6 @@ export async function createAgentWorker(opts: AgentWorkerOptions): Promise<Worke
     // any worker may take them (Temporal's default is 10 s). Agent turns take seconds, so 3 s.
     stickyQueueScheduleToStartTimeout: '3s',
     ...opts.extra,
+    plugins: [...(opts.extra?.plugins ?? []), closeMcp],
   });
 }

@@ -14,10 +14,11 @@
  * (activities/mcp/call.ts), with the same outcomes, heartbeats and size cap.
  */
 import { Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { ToolError } from '../agents/define.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ToolCallInput } from '../contract/activities.js';
-import { DEFAULT_LIMITS } from '../contract/config.js';
+import { DEFAULT_LIMITS, DEFAULT_TOOL_POLICY } from '../contract/config.js';
 import { toolFailure, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
 import { callMcpTool } from './mcp/call.js';
@@ -110,7 +111,8 @@ async function runMcp(
       heartbeat: (details) => {
         if (!info.isLocal) ctx.heartbeat(details);
       },
-      timeoutMs: info.startToCloseTimeoutMs,
+      // The request gives up when the attempt would (Temporal's timeout); the SDK then tells the server.
+      timeoutMs: info.startToCloseTimeoutMs > 0 ? info.startToCloseTimeoutMs : msToNumber(DEFAULT_TOOL_POLICY.timeout),
       redact,
     });
     const content = truncate(out.content, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);

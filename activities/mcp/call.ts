@@ -38,8 +38,8 @@ export interface McpCallOutcome {
   isError: boolean;
 }
 
-/** JSON-RPC codes the SDK raises itself when a connection closes or a request times out. */
-const LOCAL_CODES: ReadonlySet<number> = new Set([-32000, -32001]);
+/** The JSON-RPC code the SDK raises itself when a connection closes. */
+const CONNECTION_CLOSED = -32000;
 
 /** Call `origin.tool` on `origin.server` of agent `def` with the model's input. */
 export async function callMcpTool(
@@ -64,12 +64,21 @@ export async function callMcpTool(
       throw failure(toolName, origin, describeError(e), ctx.redact);
     }
     const redact = (text: string) => ctx.redact(redactKeys(text, session.secrets));
+    // The request stops when the activity is cancelled or the connection is lost. (Listeners
+    // rather than AbortSignal.any: the session's signal lives as long as the worker.)
+    const stop = new AbortController();
+    const onCancel = () => stop.abort(ctx.signal.reason);
+    const onLost = () => stop.abort(session.lost.reason);
+    ctx.signal.addEventListener('abort', onCancel, { once: true });
+    session.lost.addEventListener('abort', onLost, { once: true });
+    if (ctx.signal.aborted) onCancel();
+    else if (session.lost.aborted) onLost();
     try {
       const result = await session.client.callTool(
         { name: origin.tool, arguments: input as Record<string, unknown>, _meta: { [MCP_IDEMPOTENCY_META_KEY]: ctx.idempotencyKey } },
         undefined,
         {
-          signal: AbortSignal.any([ctx.signal, session.lost]),
+          signal: stop.signal,
           timeout: ctx.timeoutMs,
           onprogress: (progress) => ctx.heartbeat({ mcpProgress: progress }),
         },
@@ -79,22 +88,26 @@ export async function callMcpTool(
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const lost = session.lost.aborted ? (session.lost.reason as Error) : undefined;
-      const answered = !lost && isServerAnswer(e);
-      if (!answered) pool.drop(session, describeError(e));
+      // A transport failure drops the session (the retry reconnects); a server's answer or one
+      // request's timeout leaves it to the other calls sharing it.
+      if (!lost && isTransportFailure(e)) pool.drop(session, describeError(e));
       // An HTTP server that restarted has forgotten the session: the request never reached a
       // handler, so it is sent once more on a new session within this attempt.
       if (attempt === 1 && e instanceof StreamableHTTPError && e.code === 404) continue;
       const outcome = mcpCallFailure(toolName, origin.server, lost ?? e, redact);
       if ('isError' in outcome) return { content: outcome.isError, isError: true };
       throw outcome;
+    } finally {
+      ctx.signal.removeEventListener('abort', onCancel);
+      session.lost.removeEventListener('abort', onLost);
     }
   }
 }
 
-/** An error the server sent (a JSON-RPC error response), as opposed to a transport failure. */
-function isServerAnswer(e: unknown): boolean {
+/** Not an MCP answer (a JSON-RPC error, or the SDK's own timeout) but the connection failing. */
+function isTransportFailure(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
-  return e instanceof Error && e.name === 'McpError' && typeof code === 'number' && !LOCAL_CODES.has(code);
+  return !(e instanceof Error && e.name === 'McpError') || code === CONNECTION_CLOSED;
 }
 
 function failure(toolName: string, origin: McpToolOrigin, why: string, redact: (text: string) => string) {

@@ -1,6 +1,7 @@
 /**
  * The activities a worker registers (names and signatures: `contract/activities.ts`):
- * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`).
+ * `resolveAgent` (once per run), `callModel` (once per turn) and `runTool` (once per `tool_use`,
+ * MCP tools included: they go to their server over the worker's pooled sessions).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { log } from '@temporalio/activity';
@@ -8,7 +9,10 @@ import type { AgentActivities, ApprovalCheckInput, ResolveAgentInput } from '../
 import type { RunConfig } from '../contract/config.js';
 import { InvalidRunInputError, redactKeys, resolutionFailure } from '../contract/failures.js';
 import { builtInPrices, priceOf, PRICES_CHECKED, type PriceTable } from '../contract/prices.js';
+import { withMcpTools } from '../agents/mcp.js';
 import type { AgentRegistry } from '../agents/registry.js';
+import { listMcpTools } from './mcp/resolve.js';
+import { McpSessions } from './mcp/sessions.js';
 import { createModelActivity } from './model.js';
 import { RateGate } from './rate-gate.js';
 import { createToolActivity } from './tools.js';
@@ -29,6 +33,8 @@ export function createActivities(opts: {
   endpoint?: ModelEndpoint;
   /** The worker found the runs' search attributes registered (see worker/search-attributes.ts). */
   searchAttributesRegistered?: boolean;
+  /** The worker's MCP sessions (closed by the worker at shutdown); default: a pool of their own. */
+  mcp?: McpSessions;
   /** …and `AgentCostUsd` among them. */
   costSearchAttribute?: boolean;
   /** The price table runs are billed at (default: the built-in one, contract/prices.ts). */
@@ -38,7 +44,7 @@ export function createActivities(opts: {
   /** Model calls go to this task queue (a worker with its rate limit polls it). */
   modelTaskQueue?: string;
 }): AgentActivities {
-  const { registry, endpoint = {}, prices = builtInPrices() } = opts;
+  const { registry, endpoint = {}, prices = builtInPrices(), mcp = new McpSessions() } = opts;
   const warnedUnpriced = new Set<string>();
   // One client per model call, built when the call starts: a worker without a key still starts
   // (the first call then fails with a clear, non-retryable message), and each call's `fetch`
@@ -58,7 +64,10 @@ export function createActivities(opts: {
   return {
     async resolveAgent(input: ResolveAgentInput): Promise<RunConfig> {
       try {
-        const config = registry.resolve(input.agent, input.overrides ?? {});
+        let config = registry.resolve(input.agent, input.overrides ?? {});
+        // MCP servers' tools are listed now, and recorded with the configuration: the run keeps them.
+        const def = registry.agent(input.agent);
+        if (def?.mcpServers?.length) config = withMcpTools(config, def, await listMcpTools(mcp, def, redact), input.overrides);
         const model = config.request.model;
         const price = priceOf(model, prices) ?? null;
         if (!price && config.budget?.maxCostUsd !== undefined) {
@@ -97,6 +106,6 @@ export function createActivities(opts: {
       }
     },
     ...createModelActivity(getClient, redact, opts.gate ?? new RateGate()),
-    ...createToolActivity(registry, redact),
+    ...createToolActivity(registry, redact, mcp),
   };
 }

@@ -9,24 +9,30 @@
  * - cancellation: rethrown as Temporal's cancellation;
  * - anything else: thrown, so Temporal retries it per the tool's policy. When the retries run out
  *   the workflow turns the failure into an `is_error` result and the run goes on.
+ *
+ * A tool whose recorded origin is an MCP server (`input.mcp`) is called on that server instead
+ * (activities/mcp/call.ts), with the same outcomes, heartbeats and size cap.
  */
 import { Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { ToolError } from '../agents/define.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ToolCallInput } from '../contract/activities.js';
-import { DEFAULT_LIMITS } from '../contract/config.js';
+import { DEFAULT_LIMITS, DEFAULT_TOOL_POLICY } from '../contract/config.js';
 import { toolFailure, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
+import { callMcpTool } from './mcp/call.js';
+import type { McpSessions } from './mcp/sessions.js';
 import { endToolSpan, failSpan, startToolSpan } from './telemetry.js';
 
-/** Builds the `runTool` activity over a worker's agent registry. */
-export function createToolActivity(registry: AgentRegistry, redact?: (text: string) => string) {
+/** Builds the `runTool` activity over a worker's agent registry (and its MCP sessions, for MCP tools). */
+export function createToolActivity(registry: AgentRegistry, redact?: (text: string) => string, mcp?: McpSessions) {
   return {
     /** Run one `tool_use` block; see the module comment. */
     async runTool(input: ToolCallInput): Promise<ToolResultBlockParam> {
       const span = startToolSpan(input.toolUse.name, input.toolUse.id);
       try {
-        const result = await runOne(registry, input, redact);
+        const result = input.mcp && mcp ? await runMcp(registry, mcp, input, input.mcp, redact) : await runOne(registry, input, redact);
         endToolSpan(span, result.is_error === true);
         return result;
       } catch (err) {
@@ -81,6 +87,39 @@ async function runOne(registry: AgentRegistry, input: ToolCallInput, redact?: (t
   const content = toContent(output, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);
   if ('problem' in content) return fail(ToolErrorText.unserialisable(toolUse.name, content.problem));
   return { type: 'tool_result', tool_use_id: toolUse.id, content: content.value };
+}
+
+/**
+ * An MCP tool (its origin recorded in the run's configuration): the call goes to its server
+ * (activities/mcp/call.ts); the result is capped like any tool's.
+ */
+async function runMcp(
+  registry: AgentRegistry,
+  mcp: McpSessions,
+  input: ToolCallInput,
+  origin: NonNullable<ToolCallInput['mcp']>,
+  redact: (text: string) => string = (t) => t,
+): Promise<ToolResultBlockParam> {
+  const ctx = Context.current();
+  const info = ctx.info;
+  // As for handlers that do not heartbeat: the worker's liveness, and how a cancel arrives.
+  const beat = info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), 1_000);
+  try {
+    const out = await callMcpTool(mcp, registry.agent(input.agent), input.toolUse.name, origin, input.toolUse.input, {
+      idempotencyKey: input.idempotencyKey,
+      signal: ctx.cancellationSignal,
+      heartbeat: (details) => {
+        if (!info.isLocal) ctx.heartbeat(details);
+      },
+      // The request gives up when the attempt would (Temporal's timeout); the SDK then tells the server.
+      timeoutMs: info.startToCloseTimeoutMs > 0 ? info.startToCloseTimeoutMs : msToNumber(DEFAULT_TOOL_POLICY.timeout),
+      redact,
+    });
+    const content = truncate(out.content, input.maxResultBytes ?? DEFAULT_LIMITS.toolResultMaxBytes);
+    return { type: 'tool_result', tool_use_id: input.toolUse.id, content, ...(out.isError && { is_error: true }) };
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** A handler's return value as `tool_result` content: text, blocks, or JSON text, truncated to `max` bytes. */

@@ -28,6 +28,7 @@ import {
   type ToolPolicy,
 } from '../contract/config.js';
 import type { TextBlockParam, ThinkingConfigParam, Tool, ToolChoice, ToolResultBlockParam } from '../contract/messages.js';
+import type { McpServerDefinition } from './mcp.js';
 
 export { ToolError };
 
@@ -145,7 +146,8 @@ export function apiTool(tool: AgentTool<unknown>): Tool {
   return api;
 }
 
-function toolPolicy(o: ToolPolicyOptions = {}, needsApproval: boolean | ((input: never) => unknown) = false): ToolPolicy {
+/** A tool's resolved activity policy from its options (MCP servers' tools get theirs from the server's `policy`). */
+export function toolPolicy(o: ToolPolicyOptions = {}, needsApproval: boolean | ((input: never) => unknown) = false): ToolPolicy {
   const approval = needsApproval === true ? 'always' : typeof needsApproval === 'function' ? 'per_call' : undefined;
   return {
     timeout: o.timeout ?? DEFAULT_TOOL_POLICY.timeout,
@@ -229,6 +231,11 @@ export interface AgentDefinition {
    * `cache_control` marks in `system` or tools: the runner then adds none).
    */
   promptCaching?: false | { ttl?: '5m' | '1h' };
+  /**
+   * MCP servers whose tools the agent offers besides its own (see agents/mcp.ts): their tool
+   * lists are fetched when a run starts and recorded with its configuration.
+   */
+  mcpServers?: McpServerDefinition[];
 }
 
 /** Define an agent (checked when a worker builds its registry). */

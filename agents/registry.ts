@@ -15,6 +15,7 @@ import { AgentDefinitionError, InvalidRunInputError, UnknownAgentError } from '.
 import type { RunOverrides } from '../contract/run.js';
 import { MAX_BUDGET_USD, overridesProblem } from '../contract/run-input.js';
 import { apiTool, type AgentDefinition, type AgentTool } from './define.js';
+import { checkMcpServers } from './mcp.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -53,6 +54,7 @@ export class AgentRegistry {
         if (tool.input_schema?.type !== 'object') throw bad(`${where}: input schema must have type "object"`);
         tools.set(tool.name, tool);
       }
+      checkMcpServers(def.name, def.mcpServers);
       this.agents.set(def.name, { def, tools });
     }
   }
@@ -84,7 +86,8 @@ export class AgentRegistry {
     const problem = overridesProblem(overrides);
     if (problem) throw new InvalidRunInputError(problem);
     const tc = overrides.tool_choice;
-    if (tc?.type === 'tool' && !def.tools.some((t) => t.name === tc.name)) {
+    // With MCP servers the whole tool list is known only once they are listed (agents/mcp.ts checks then).
+    if (tc?.type === 'tool' && !def.tools.some((t) => t.name === tc.name) && !def.mcpServers?.length) {
       throw new InvalidRunInputError(`override tool_choice names tool "${String(tc.name)}", which agent "${def.name}" does not offer`);
     }
     const tools = def.tools.map(apiTool);

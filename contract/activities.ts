@@ -5,6 +5,7 @@
  * activities in history by {@link ActivityNames}.
  */
 import type { ModelRequestBase, RunConfig } from './config.js';
+import type { McpToolOrigin } from './mcp.js';
 import type { Message, MessageParam, ToolResultBlockParam } from './messages.js';
 import type { BilledUsage } from './prices.js';
 import type { RunOverrides } from './run.js';
@@ -72,6 +73,8 @@ export interface ToolCallInput {
   turn: number;
   /** Results above this size are truncated (see `RunLimits.toolResultMaxBytes`). */
   maxResultBytes?: number;
+  /** An MCP tool: the call goes to this server's tool (from the run's recorded configuration). */
+  mcp?: McpToolOrigin;
 }
 
 /** Input of `needsApproval`: one call of a tool whose approval is decided per call. */

@@ -5,6 +5,7 @@
  *
  * The defaults live here, side by side, so a reader sees every number the runner chooses.
  */
+import type { McpToolOrigin } from './mcp.js';
 import type { MessageCreateParamsBase } from './messages.js';
 import type { ModelPrice, ServerToolPrices } from './prices.js';
 
@@ -49,6 +50,8 @@ export interface ToolPolicy {
   approval?: 'always' | 'per_call';
   /** How long a call waits for a decision before it is denied (default {@link DEFAULT_APPROVAL_TIMEOUT}). */
   approvalTimeout?: string;
+  /** Set for a tool listed by an MCP server when the run started: the server and the tool's name there. */
+  mcp?: McpToolOrigin;
 }
 
 /** How long a tool call waits for a person's decision by default: a day. */

@@ -13,6 +13,9 @@
  * | a reply that cannot be acted on (incomplete tool JSON, duplicate `tool_use` ids) | `ModelOutputInvalid` | yes: the call is made again | `callModel` |
  * | no credentials on the worker | `ModelNotConfigured` | no | `callModel` |
  * | a tool handler threw (not `ToolError`) | `ToolFailed` | yes, per the tool's policy; then `is_error` | `runTool` |
+ * | an MCP call failed in transport (connection lost, server gone, timeout, JSON-RPC internal error) | `ToolFailed` | yes, per the tool's policy; then `is_error` | `runTool` |
+ * | an MCP server unreachable (or failing to list its tools) when the run starts | `McpServerUnavailable` | yes (a few attempts), then the run fails | `resolveAgent` |
+ * | an MCP server definition that cannot work (env variable unset, allow-list naming tools it lacks, a name clash) | `McpServerMisconfigured` | no | `resolveAgent` |
  * | the run failed | `AgentRunFailed` (details: the partial `RunResult`) | no | the workflow |
  *
  * What a tool call's failure tells the *model* (an `is_error` result, the run goes on) is here too:
@@ -60,6 +63,16 @@ export const Failures = {
     remedy: "nothing: retried per the tool's policy, then the model gets an is_error result",
   },
   runFailed: { type: 'AgentRunFailed', retried: false, remedy: 'read the error line; the partial transcript is in the failure details' },
+  mcpServerUnavailable: {
+    type: 'McpServerUnavailable',
+    retried: true,
+    remedy: 'start the server, or fix its command or url in the agent definition',
+  },
+  mcpServerMisconfigured: {
+    type: 'McpServerMisconfigured',
+    retried: false,
+    remedy: "fix the agent's mcpServers definition or the worker's environment, and restart the worker",
+  },
 } as const satisfies Record<string, FailureKind>;
 
 /** Failure `type` of a run that failed: its details hold the partial `RunResult`. */
@@ -93,8 +106,33 @@ export class ModelNotConfiguredError extends Error {
   }
 }
 
-/** Resolution errors → their non-retryable failure; anything else is rethrown (retried). */
+/**
+ * An MCP server could not be reached, or failed to list its tools, while a run's configuration
+ * was resolved. Retried (a few attempts); then the run fails with this line.
+ */
+export class McpServerUnavailableError extends Error {
+  override name = 'McpServerUnavailableError';
+  constructor(agent: string, server: string, why: string) {
+    super(
+      `MCP server "${server}" of agent "${agent}" could not be reached (${oneLine(why, 200)}): ${Failures.mcpServerUnavailable.remedy}`,
+    );
+  }
+}
+
+/** An MCP server's definition cannot work on this worker (found when a run resolves it). Never retried. */
+export class McpServerMisconfiguredError extends Error {
+  override name = 'McpServerMisconfiguredError';
+  constructor(agent: string, server: string, problem: string) {
+    super(`MCP server "${server}" of agent "${agent}": ${oneLine(problem, 400)}: ${Failures.mcpServerMisconfigured.remedy}`);
+  }
+}
+
+/** Resolution errors → their failure (retried only for an unreachable MCP server); anything else is rethrown (retried). */
 export function resolutionFailure(err: unknown): ApplicationFailure {
+  if (err instanceof McpServerUnavailableError)
+    return ApplicationFailure.create({ type: Failures.mcpServerUnavailable.type, message: err.message });
+  if (err instanceof McpServerMisconfiguredError)
+    return ApplicationFailure.create({ type: Failures.mcpServerMisconfigured.type, message: err.message, nonRetryable: true });
   if (err instanceof UnknownAgentError)
     return ApplicationFailure.create({ type: Failures.unknownAgent.type, message: err.message, nonRetryable: true });
   if (err instanceof InvalidRunInputError)
@@ -244,6 +282,37 @@ export function toolFailure(tool: string, err: unknown, redact: (text: string) =
   });
 }
 
+/**
+ * JSON-RPC errors with which an MCP server refuses the call itself (malformed, unknown method,
+ * invalid arguments): retrying the same call cannot succeed, so the model gets an `is_error`
+ * result. Every other error code (internal error, connection closed, request timeout, a
+ * server's own codes) is a transport or server failure, retried per the tool's policy.
+ */
+const MCP_REFUSAL_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602]);
+
+/**
+ * What an MCP call's error means: `{ isError }` (the text the model gets, no retry) for a refusal,
+ * else the retried `ToolFailed` failure. Errors are recognised by shape (the SDK's `McpError` has
+ * a numeric `code` and its `name`), so this module stays free of the MCP SDK. Messages pass
+ * through `redact`: a server may echo a request header in an error body.
+ */
+export function mcpCallFailure(
+  tool: string,
+  server: string,
+  err: unknown,
+  redact: (text: string) => string = redactKeys,
+): { isError: string } | ApplicationFailure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  if (e.name === 'McpError' && typeof code === 'number' && MCP_REFUSAL_CODES.has(code)) {
+    return { isError: redact(ToolErrorText.mcpRefused(tool, server, oneLine(e.message))) };
+  }
+  const wrapped = new Error(`MCP server "${server}": ${e.message}`);
+  wrapped.name = e.name;
+  wrapped.stack = `${e.name}: ${wrapped.message}\n${(e.stack ?? '').split('\n').slice(1).join('\n')}`;
+  return toolFailure(tool, wrapped, redact);
+}
+
 /** A copy of an error (name, message, stack) with secrets redacted: safe to record as a cause. */
 function redactedError(e: Error, redact: (text: string) => string): Error {
   const copy = new Error(redact(e.message));
@@ -263,6 +332,9 @@ export const ToolErrorText = {
   approvalTimedOut: (name: string, timeout: string) =>
     `Tool ${name} was not run: it needs a person's approval and none came within ${timeout}. Tell the user it is waiting for approval, or do without it.`,
   exhausted: (name: string, attempts: number, why: string) => `Tool ${name} failed after ${attempts} attempt(s): ${why}`,
+  mcpRefused: (name: string, server: string, why: string) => `Tool ${name}: MCP server "${server}" refused the call: ${why}`,
+  mcpServerUnknown: (name: string, server: string) =>
+    `Tool ${name} was not run: its MCP server "${server}" is not configured on this worker.`,
 } as const;
 
 // ── The run ──────────────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createActivities, type ModelEndpoint } from '../activities/index.js';
+import { McpSessions } from '../activities/mcp/sessions.js';
 import type { AgentDefinition } from '../agents/define.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { dataConverter, ENCODE_FAILURES_FLAG, ENCODED_FAILURES_PATH, WORKFLOW_FAILURES_PATH } from '../connection/codecs.js';
@@ -128,6 +129,19 @@ async function buildWorkers(opts: AgentWorkerOptions, withModelQueue: boolean): 
       : new Set<string>();
   const searchAttributesRegistered = BASE_SEARCH_ATTRIBUTES.every((k) => found.has(k.name));
   const modelQueue = withModelQueue && opts.modelQueue ? modelTaskQueue(opts.taskQueue) : undefined;
+  // One MCP session per agent's server, shared by every run on this worker; closed (stdio
+  // servers stopped) when the worker stops running.
+  const mcp = new McpSessions({ log: opts.log ?? ((l) => console.log(l)) });
+  const closeMcp = {
+    name: 'agent-runner-mcp-sessions',
+    async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+      try {
+        await next(worker);
+      } finally {
+        await mcp.close();
+      }
+    },
+  };
   // One gate per process: every model call of every run on this worker waits behind a 429.
   const gate = new RateGate();
   const activities = {
@@ -136,6 +150,7 @@ async function buildWorkers(opts: AgentWorkerOptions, withModelQueue: boolean): 
       searchAttributesRegistered,
       costSearchAttribute: found.has(AgentCostUsd.name),
       gate,
+      mcp,
       ...(opts.prices && { prices: opts.prices }),
       ...(modelQueue && { modelTaskQueue: modelQueue }),
       ...(opts.endpoint && { endpoint: opts.endpoint }),
@@ -181,6 +196,7 @@ async function buildWorkers(opts: AgentWorkerOptions, withModelQueue: boolean): 
     // any worker may take them (Temporal's default is 10 s). Agent turns take seconds, so 3 s.
     stickyQueueScheduleToStartTimeout: '3s',
     ...opts.extra,
+    plugins: [...(opts.extra?.plugins ?? []), closeMcp],
   });
   return { main, model };
 }

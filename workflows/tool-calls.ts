@@ -79,6 +79,8 @@ async function runToolCall(
     idempotencyKey: `${run.workflowId}/${call.id}`,
     turn,
     maxResultBytes: config.limits.toolResultMaxBytes,
+    // An MCP tool: its server and name there, as recorded when the run started.
+    ...(policy.mcp && { mcp: policy.mcp }),
   };
   try {
     // Only a gated tool awaits anything before its activity is scheduled (the others keep the order of old histories).

@@ -195,6 +195,22 @@ function jsonSchemaValidator(name: string, schema: JsonObjectSchema): AgentTool[
   };
 }
 
+/**
+ * An Anthropic server tool as the API documents it: a `type` (with its version date, e.g.
+ * `web_search_20250305`), a `name` and the tool's own options. The API runs it; its
+ * `server_tool_use` and result blocks stay in the transcript verbatim.
+ */
+export interface ServerTool {
+  type: string;
+  name: string;
+  [option: string]: unknown;
+}
+
+/** Whether a tool of an agent's list is a server tool (no handler, a `type` other than `custom`). */
+export function isServerTool(tool: AgentTool<unknown> | ServerTool): tool is ServerTool {
+  return typeof (tool as { run?: unknown }).run !== 'function' && typeof tool.type === 'string' && tool.type !== 'custom';
+}
+
 /** An agent: the model request it makes and the tools it may use. */
 export interface AgentDefinition {
   name: string;
@@ -203,7 +219,12 @@ export interface AgentDefinition {
   max_tokens: number;
   /** The system prompt: text, or text blocks (which may carry your own `cache_control` marks). */
   system?: string | TextBlockParam[];
-  tools: AgentTool<unknown>[];
+  /**
+   * The agent's tools: its own (`defineTool`, run by the runner as activities) and Anthropic's
+   * server tools (`{ type: 'web_search_20250305', name: 'web_search', max_uses: 5 }`, web fetch,
+   * code execution, any `type`d tool), which the API runs: they are sent to it untouched.
+   */
+  tools: (AgentTool<unknown> | ServerTool)[];
   tool_choice?: ToolChoice;
   thinking?: ThinkingConfigParam;
   temperature?: number;

@@ -13,16 +13,19 @@ import {
 } from '../contract/config.js';
 import { AgentDefinitionError, InvalidRunInputError, UnknownAgentError } from '../contract/failures.js';
 import type { RunOverrides } from '../contract/run.js';
+import type { ToolUnion } from '../contract/messages.js';
 import { MAX_BUDGET_USD, overridesProblem } from '../contract/run-input.js';
-import { apiTool, type AgentDefinition, type AgentTool } from './define.js';
+import { apiTool, isServerTool, type AgentDefinition, type AgentTool, type ServerTool } from './define.js';
 import { checkMcpServers } from './mcp.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
+/** Server tools' types carry their version date: `web_search_20250305`, `code_execution_20250825`, … */
+const SERVER_TOOL_TYPE = /^[a-z][a-z0-9_]*_\d{8}$/;
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
 /** Agents by name, with each agent's tools by name. */
 export class AgentRegistry {
-  private readonly agents = new Map<string, { def: AgentDefinition; tools: Map<string, AgentTool<unknown>> }>();
+  private readonly agents = new Map<string, { def: AgentDefinition; tools: Map<string, AgentTool<unknown>>; serverTools: ServerTool[] }>();
 
   /** Checks every definition; throws an {@link AgentDefinitionError} naming the first problem. */
   constructor(defs: readonly AgentDefinition[]) {
@@ -47,15 +50,26 @@ export class AgentRegistry {
         throw bad(": promptCaching must be false or { ttl?: '5m' | '1h' }");
       }
       const tools = new Map<string, AgentTool<unknown>>();
+      const serverTools: ServerTool[] = [];
+      const names = new Set<string>();
       for (const tool of def.tools) {
-        const where = `, tool "${tool.name}"`;
-        if (!TOOL_NAME.test(tool.name)) throw bad(`${where}: name must match ${TOOL_NAME}`);
-        if (tools.has(tool.name)) throw bad(`${where}: duplicate tool name`);
+        const where = `, tool "${String(tool.name)}"`;
+        if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) throw bad(`${where}: name must match ${TOOL_NAME}`);
+        if (names.has(tool.name)) throw bad(`${where}: duplicate tool name`);
+        names.add(tool.name);
+        if (isServerTool(tool)) {
+          // Sent to the API as written; the API checks the type's own options.
+          if (!SERVER_TOOL_TYPE.test(tool.type))
+            throw bad(`${where}: server tool type "${tool.type}" is not a versioned type such as web_search_20250305`);
+          serverTools.push(tool);
+          continue;
+        }
         if (tool.input_schema?.type !== 'object') throw bad(`${where}: input schema must have type "object"`);
+        if (typeof tool.run !== 'function') throw bad(`${where}: a tool of the agent's own needs run() (define it with defineTool)`);
         tools.set(tool.name, tool);
       }
       checkMcpServers(def.name, def.mcpServers);
-      this.agents.set(def.name, { def, tools });
+      this.agents.set(def.name, { def, tools, serverTools });
     }
   }
 
@@ -90,7 +104,9 @@ export class AgentRegistry {
     if (tc?.type === 'tool' && !def.tools.some((t) => t.name === tc.name) && !def.mcpServers?.length) {
       throw new InvalidRunInputError(`override tool_choice names tool "${String(tc.name)}", which agent "${def.name}" does not offer`);
     }
-    const tools = def.tools.map(apiTool);
+    const own = [...(this.agents.get(agentName)?.tools.values() ?? [])];
+    // The agent's tools in its order, server tools exactly as written.
+    const tools = def.tools.map((t) => (isServerTool(t) ? (t as unknown as ToolUnion) : apiTool(t)));
     const toolChoice = overrides.tool_choice ?? def.tool_choice;
     return {
       agent: def.name,
@@ -106,7 +122,7 @@ export class AgentRegistry {
       },
       maxTurns: overrides.maxTurns ?? def.maxTurns ?? DEFAULT_MAX_TURNS,
       model: { ...DEFAULT_MODEL_POLICY, ...def.modelCall },
-      tools: Object.fromEntries(def.tools.map((t) => [t.name, t.policy])),
+      tools: Object.fromEntries(own.map((t) => [t.name, t.policy])),
       limits: { ...DEFAULT_LIMITS, ...def.limits },
       // Only when chosen, so the recorded configuration of every other run stays as it was.
       ...((def.localActivities?.tools || def.localActivities?.model) && {
@@ -133,9 +149,9 @@ function budgetOf(def: AgentDefinition, o: RunOverrides): { budget?: RunBudget }
  */
 function cachingOf(def: AgentDefinition): { promptCaching?: PromptCaching } {
   if (def.promptCaching === false) return {};
-  const own = JSON.stringify([def.system, def.tools.map(apiTool)]).includes('"cache_control"');
+  const own = JSON.stringify([def.system, def.tools.map((t) => (isServerTool(t) ? t : apiTool(t)))]).includes('"cache_control"');
   if (own) return {};
-  const waits = def.tools.some((t) => t.policy.approval !== undefined);
+  const waits = def.tools.some((t) => !isServerTool(t) && t.policy.approval !== undefined);
   return { promptCaching: { ttl: def.promptCaching?.ttl ?? (waits ? '1h' : '5m') } };
 }
 

@@ -99,7 +99,9 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
     out.push(`── model turn ${turn}`);
     const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content;
     for (const b of blocks) {
-      if (b.type === 'text') out.push(...labelled('assistant: ', b.text));
+      const server = serverToolLines(b);
+      if (server) out.push(...server);
+      else if (b.type === 'text') out.push(...labelled('assistant: ', b.text), ...citationLines(b));
       else if (b.type === 'thinking') out.push(`${INDENT}(thinking: ${clip(b.thinking, 100)})`);
       else if (b.type === 'redacted_thinking') out.push(`${INDENT}(redacted thinking)`);
       else if (b.type === 'tool_use') {
@@ -112,6 +114,52 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
     }
   }
   return out;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Lines for the blocks of Anthropic's server tools: a `server_tool_use` (the call: its tool and
+ * input), and any `…_tool_result` other than `tool_result` (what came back: search results by
+ * title and site, or the error code). Undefined for every other block.
+ */
+export function serverToolLines(block: unknown): string[] | undefined {
+  if (!isObj(block) || typeof block.type !== 'string') return undefined;
+  if (block.type === 'server_tool_use') return [`${INDENT}⚙ server tool ${oneLine(block.name)} ${clip(JSON.stringify(block.input), 200)}`];
+  if (!block.type.endsWith('_tool_result') || block.type === 'tool_result') return undefined;
+  const content = block.content;
+  if (Array.isArray(content)) {
+    const items = content.filter(isObj);
+    const shown = items.slice(0, 5).map((r) => `${oneLine(r.title ?? r.type)}${typeof r.url === 'string' ? ` <${siteOf(r.url)}>` : ''}`);
+    return [`${INDENT}  ← ${items.length} result${items.length === 1 ? '' : 's'}: ${clip(shown.join('; '), 300)}`];
+  }
+  if (isObj(content) && typeof content.error_code === 'string')
+    return [`${INDENT}  ✗ ${oneLine(block.type)}: ${oneLine(content.error_code)}`];
+  return [`${INDENT}  ← ${oneLine(block.type)}${isObj(content) && typeof content.type === 'string' ? ` (${oneLine(content.type)})` : ''}`];
+}
+
+/** A text block's citations, one line each (numbered, repeated sources once): title and URL. */
+export function citationLines(block: unknown): string[] {
+  const citations = isObj(block) && Array.isArray(block.citations) ? block.citations.filter(isObj) : [];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const c of citations) {
+    const where = typeof c.url === 'string' ? c.url : typeof c.document_title === 'string' ? c.document_title : oneLine(c.type);
+    if (seen.has(where) || seen.size >= 10) continue;
+    seen.add(where);
+    out.push(
+      `${INDENT}  [${seen.size}] ${clip(c.title ?? c.document_title ?? '', 100)}${c.title || c.document_title ? ' — ' : ''}${clip(where, 200)}`,
+    );
+  }
+  return out;
+}
+
+function siteOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return clip(url, 60);
+  }
 }
 
 /** The closing summary of a run. */

@@ -16,16 +16,25 @@ import { triageAgent } from '../agents/triage/agent.js';
 import { clip, labelled, summaryLines, transcriptLines } from '../client/format.js';
 import { AgentRunner } from '../client/runner.js';
 import { runnerSettings } from '../connection/settings.js';
-import { FakeMessagesApi } from '../devtools/fake-api/server.js';
+import { FakeMessagesApi, type RecordedRequest } from '../devtools/fake-api/server.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { researcherBrain } from '../devtools/fake-api/researcher-brain.js';
+import { researcherAgent } from '../agents/researcher/agent.js';
 import type { ModelEndpoint } from '../activities/index.js';
 import { createAgentWorker } from '../worker/create-worker.js';
 import { startDevServer, temporalAnswers, type DevServer } from './dev-server.js';
 
 const APPROVE = process.argv.includes('--approve');
+/** `--agent=researcher`: the web-search agent (offline: the scripted searches of devtools/fake-api/researcher-brain.ts). */
+const AGENT = process.argv.find((a) => a.startsWith('--agent='))?.slice('--agent='.length) ?? 'triage';
 const PROMPT =
   process.argv.slice(2).find((a) => !a.startsWith('--')) ??
-  (APPROVE ? 'My order 48810 is late. Please open a support ticket so someone follows up.' : 'Hi, where are my orders 48810 and 99999?');
+  (AGENT === 'researcher'
+    ? 'How does durable execution keep an AI agent from losing its work?'
+    : APPROVE
+      ? 'My order 48810 is late. Please open a support ticket so someone follows up.'
+      : 'Hi, where are my orders 48810 and 99999?');
+const DEMO_AGENTS = [triageAgent, researcherAgent];
 const DB_FILE = fileURLToPath(new URL('../.temporal/dev.db', import.meta.url));
 const OFFLINE_KEY = 'offline-demo-key';
 
@@ -58,9 +67,14 @@ async function demo(): Promise<number> {
 
     let endpoint: ModelEndpoint = {};
     if (process.env.ANTHROPIC_API_KEY) {
-      console.log(`Model: Claude (${triageAgent.model}) via ${process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'}`);
+      console.log(
+        `Model: Claude (${DEMO_AGENTS.find((a) => a.name === AGENT)?.model ?? triageAgent.model}) via ${process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'}`,
+      );
     } else {
-      const fake = await FakeMessagesApi.start({ brain: triageBrain, apiKey: OFFLINE_KEY });
+      // The scripted model plays whichever agent asks: web search offered → the researcher.
+      const brain = (req: RecordedRequest) =>
+        (req.body.tools ?? []).some((t) => 'type' in t && t.type === 'web_search_20250305') ? researcherBrain(req) : triageBrain(req);
+      const fake = await FakeMessagesApi.start({ brain, apiKey: OFFLINE_KEY });
       cleanup.push(() => fake.close());
       endpoint = { apiKey: OFFLINE_KEY, baseURL: fake.url };
       console.log(`Model: ANTHROPIC_API_KEY is not set, so the local scripted model server at ${fake.url} answers (offline demo).`);
@@ -70,13 +84,15 @@ async function demo(): Promise<number> {
     cleanup.push(() => connection.close());
     // A task queue of its own, so a worker already running elsewhere cannot take these tasks.
     const taskQueue = `${settings.taskQueue}-demo-${process.pid}`;
-    const worker = await createAgentWorker({ connection, namespace: settings.namespace, taskQueue, agents: [triageAgent], endpoint });
+    if (!DEMO_AGENTS.some((a) => a.name === AGENT))
+      throw new Error(`--agent=${AGENT}: the demo runs ${DEMO_AGENTS.map((a) => a.name).join(' or ')}`);
+    const worker = await createAgentWorker({ connection, namespace: settings.namespace, taskQueue, agents: DEMO_AGENTS, endpoint });
     const runner = await AgentRunner.connect({ settings: { ...settings, taskQueue } });
     cleanup.push(() => runner.close());
 
     // The prompt and the answer are untrusted text: printed without terminal escapes, continuation lines marked.
     console.log(['', ...labelled('user: ', PROMPT), ''].join('\n'));
-    const run = await runner.start('triage', PROMPT);
+    const run = await runner.start(AGENT, PROMPT);
     console.log(`workflow ${run.workflowId} started`);
     const result = await worker.runUntil(async () => {
       if (APPROVE) await approveWhenAsked(runner, run.workflowId);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
+import { researcherBrain } from '../devtools/fake-api/researcher-brain.js';
 import { dataConverter } from '../connection/codecs.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -61,6 +62,15 @@ describe('runs recorded now replay without non-determinism', () => {
     await h.runner.cancel(run.workflowId, 'golden');
     expect((await run.result()).status).toBe('cancelled');
     await recordAndReplay('cancelled-run', run.workflowId);
+  });
+});
+
+describe('runs with tools from elsewhere replay too', () => {
+  it('a server-tool run: web search, a paused turn resumed', async () => {
+    h.fake.script(researcherBrain, researcherBrain);
+    const r = await h.run('researcher', 'What is durable execution?');
+    expect(r).toMatchObject({ status: 'completed', turns: 2 });
+    await recordAndReplay('server-tool-run', r.workflowId);
   });
 });
 

@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
+import { researcherAgent } from '../../agents/researcher/agent.js';
 import { triageAgent } from '../../agents/triage/agent.js';
 import { createTicketOnce } from '../../agents/triage/tickets.js';
 import { fastModelCall, longrunAgent } from '../../devtools/agents.js';
@@ -199,6 +200,9 @@ export const spenderAgent = defineAgent({
 /** The same without runner-placed cache breakpoints. */
 export const nocacheAgent = defineAgent({ ...spenderAgent, name: 'nocache', promptCaching: false, budget: undefined });
 
+/** The researcher (web search, a server tool) with fast model retries. */
+export const fastResearcherAgent: AgentDefinition = { ...researcherAgent, modelCall: fastModelCall };
+
 /** Every agent a test worker serves. */
 export const testAgents: AgentDefinition[] = [
   fastTriageAgent,
@@ -208,6 +212,7 @@ export const testAgents: AgentDefinition[] = [
   gatekeeperAgent,
   spenderAgent,
   nocacheAgent,
+  fastResearcherAgent,
 ];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */

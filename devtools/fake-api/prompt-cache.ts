@@ -32,7 +32,10 @@ interface Segment {
 const tokensOf = (json: string) => Math.max(1, Math.ceil(json.length / 4));
 
 function ttlOf(block: unknown): '5m' | '1h' | undefined {
-  const cc = typeof block === 'object' && block !== null ? (block as { cache_control?: { type?: string; ttl?: string } | null }).cache_control : undefined;
+  const cc =
+    typeof block === 'object' && block !== null
+      ? (block as { cache_control?: { type?: string; ttl?: string } | null }).cache_control
+      : undefined;
   if (!cc || cc.type !== 'ephemeral') return undefined;
   return cc.ttl === '1h' ? '1h' : '5m';
 }
@@ -97,10 +100,16 @@ export class PromptCache {
     const split = { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 };
     if (last && last.tokens >= MIN_CACHEABLE_TOKENS && last.tokens > read) {
       creation = last.tokens - read;
-      for (const m of marks) if (!this.entries.has(m.key) || (this.entries.get(m.key) ?? 0) <= now) this.entries.set(m.key, now + ms(m.ttl));
+      for (const m of marks)
+        if (!this.entries.has(m.key) || (this.entries.get(m.key) ?? 0) <= now) this.entries.set(m.key, now + ms(m.ttl));
       split[last.ttl === '1h' ? 'ephemeral_1h_input_tokens' : 'ephemeral_5m_input_tokens'] = creation;
     }
-    return { input_tokens: Math.max(0, total - read - creation), cache_read_input_tokens: read, cache_creation_input_tokens: creation, cache_creation: split };
+    return {
+      input_tokens: Math.max(0, total - read - creation),
+      cache_read_input_tokens: read,
+      cache_creation_input_tokens: creation,
+      cache_creation: split,
+    };
   }
 }
 

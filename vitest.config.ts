@@ -51,6 +51,8 @@ export default defineConfig({
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/cluster/global-setup.ts'],
           setupFiles: ['test/support/no-stuck-tasks.ts'],
+          // Each file starts a cluster of its own (five processes and PostgreSQL): one at a time.
+          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,
         },

@@ -32,7 +32,12 @@ const gunzipAsync = promisify(gunzip);
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata `encoding` of payloads made by {@link GzipCodec}. */
 export const GZIP_ENCODING = 'binary/gzip';
-/** Whether payloads are compressed when `AGENT_RUNNER_COMPRESSION` is unset. */
+/**
+ * Whether payloads are compressed when `AGENT_RUNNER_COMPRESSION` is unset: yes, because every
+ * model call's input carries the whole conversation, and gzip makes that history ~6.5× smaller at
+ * no measured latency cost (README, "Why compression is on by default", which also says how the
+ * Temporal CLI, UI and other SDKs read compressed runs).
+ */
 export const DEFAULT_COMPRESSION = true;
 /** Key id used when `AGENT_RUNNER_ENCRYPTION_KEY_ID` is unset. */
 export const DEFAULT_KEY_ID = 'default';

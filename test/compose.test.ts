@@ -3,9 +3,13 @@
  * interpolate and validate). .ci/run installs the CLI when the machine has none.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from '../scripts/cluster/binaries.js';
 import { composeCommand } from '../scripts/compose-cli.js';
+import { searchAttributeSpecs } from '../worker/search-attributes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const compose = composeCommand();
@@ -25,42 +29,143 @@ interface Service {
   build?: { context: string };
   environment?: Record<string, string>;
   ports?: { target: number; published: string; host_ip?: string }[];
+  entrypoint?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
   stop_grace_period?: string;
+  volumes?: { type: string; source: string; target: string; read_only?: boolean }[];
+  healthcheck?: { test: string[] };
+  restart?: string;
+}
+
+function services(env: NodeJS.ProcessEnv = { ANTHROPIC_API_KEY: 'sk-ant-placeholder' }): Record<string, Service> {
+  const r = config(env);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
+}
+
+/** The host file behind a path inside a service's container (a bind mount of this repository). */
+function hostPath(service: Service, containerPath: string): string | undefined {
+  for (const v of service.volumes ?? []) {
+    if (v.type !== 'bind') continue;
+    if (containerPath === v.target) return v.source;
+    if (containerPath.startsWith(`${v.target}/`)) return join(v.source, containerPath.slice(v.target.length + 1));
+  }
+  return undefined;
 }
 
 describe.skipIf(!compose)('docker-compose.yml', () => {
   it('is valid and wires Temporal on PostgreSQL, the UI, the codec server and the workers', () => {
-    const r = config({ ANTHROPIC_API_KEY: 'sk-ant-placeholder' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const services = (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
-    expect(Object.keys(services).sort()).toEqual(['codec-server', 'postgresql', 'search-attributes', 'temporal', 'ui', 'worker']);
-    expect(services.temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(services.temporal?.depends_on?.postgresql?.condition).toBe('service_healthy');
+    const all = services();
+    expect(Object.keys(all).sort()).toEqual([
+      'codec-server',
+      'postgresql',
+      'temporal',
+      'temporal-admin-tools',
+      'temporal-namespace',
+      'temporal-schema',
+      'ui',
+      'worker',
+    ]);
     // The UI (in the browser) reaches the codec server where compose publishes it.
-    const codecPort = services['codec-server']?.ports?.[0]?.published;
-    expect(services.ui?.environment?.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codecPort}`);
-    expect(services['codec-server']?.environment?.AGENT_RUNNER_CODEC_ORIGINS).toBe('http://localhost:8080');
-    // Workers: built from this repo, several, pointed at the cluster, drained gracefully.
-    expect(services.worker?.build?.context).toBe(ROOT.replace(/\/$/, ''));
-    expect(services.worker?.deploy?.replicas).toBe(2);
-    expect(services.worker?.environment).toMatchObject({
+    const codecPort = all['codec-server']?.ports?.[0]?.published;
+    expect(all.ui?.environment?.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codecPort}`);
+    expect(all['codec-server']?.environment?.AGENT_RUNNER_CODEC_ORIGINS).toBe('http://localhost:8080');
+    // Workers: built from this repo, several, pointed at the cluster, drained gracefully, started
+    // once the namespace and its search attributes exist.
+    expect(all.worker?.build?.context).toBe(ROOT.replace(/\/$/, ''));
+    expect(all.worker?.deploy?.replicas).toBe(2);
+    expect(all.worker?.environment).toMatchObject({
       TEMPORAL_ADDRESS: 'temporal:7233',
       ANTHROPIC_API_KEY: 'sk-ant-placeholder',
       AGENT_RUNNER_SHUTDOWN_GRACE: '60s',
     });
-    expect(services.worker?.stop_grace_period).toBe('1m15s');
-    expect(services.worker?.depends_on?.['search-attributes']?.condition).toBe('service_completed_successfully');
+    expect(all.worker?.stop_grace_period).toBe('1m15s');
+    expect(all.worker?.depends_on?.['temporal-namespace']?.condition).toBe('service_completed_successfully');
+  });
+
+  it("runs Temporal's current images, pinned to the server the tests run, never the deprecated auto-setup", () => {
+    const all = services();
+    const temporalImages = Object.values(all)
+      .map((s) => s.image ?? '')
+      .filter((i) => i.startsWith('temporalio/'));
+    expect(temporalImages.some((i) => i.includes('auto-setup'))).toBe(false);
+    expect(all.temporal?.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+    for (const job of ['temporal-schema', 'temporal-admin-tools', 'temporal-namespace'])
+      expect(all[job]?.image, job).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+    // The UI the project's own cluster serves (scripts/cluster/binaries.ts).
+    expect(all.ui?.image).toBe(`temporalio/ui:${TEMPORAL_UI_SERVER_VERSION}`);
+    // One variable moves the server and its admin-tools (whose schemas match its release) together.
+    const moved = services({ ANTHROPIC_API_KEY: 'sk-ant-placeholder', TEMPORAL_VERSION: '1.33.0' });
+    expect([moved.temporal?.image, moved['temporal-schema']?.image]).toEqual(['temporalio/server:1.33.0', 'temporalio/admin-tools:1.33.0']);
+  });
+
+  it('sets up the schema in an explicit one-shot job before the server starts, and configures the server for PostgreSQL', () => {
+    const all = services();
+    const schema = all['temporal-schema']!;
+    expect(schema.depends_on?.postgresql?.condition).toBe('service_healthy');
+    expect(all.temporal?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+    expect(schema.entrypoint).toEqual(['/bin/sh']);
+    const script = hostPath(schema, schema.command?.[0] ?? '');
+    expect(script).toBe(join(ROOT, 'compose', 'temporal-schema.sh'));
+    const text = readFileSync(script!, 'utf8');
+    for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema -d']) expect(text).toContain(step);
+    expect(text).toContain('--plugin postgres12');
+    expect(schema.environment).toMatchObject({
+      POSTGRES_SEEDS: 'postgresql',
+      POSTGRES_USER: 'temporal',
+      TEMPORAL_SCHEMA_DIR: '/etc/temporal/schema/postgresql/v12',
+    });
+    // The same role and password as the server's; the password reaches temporal-sql-tool through its environment.
+    expect(schema.environment?.SQL_PASSWORD).toBe(all.temporal?.environment?.POSTGRES_PWD);
+    expect(all.temporal?.environment).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      POSTGRES_USER: 'temporal',
+      BIND_ON_IP: '0.0.0.0',
+    });
+    // The server image ships no dynamic config file and refuses to start without the one it is told to read.
+    const dynamic = hostPath(all.temporal!, all.temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH ?? '');
+    expect(dynamic).toBe(join(ROOT, 'compose', 'dynamicconfig.yaml'));
+    expect(readFileSync(dynamic!, 'utf8')).toMatch(/^history\.transferProcessorMaxPollRPS:/m);
+  });
+
+  it('registers the namespace and every search attribute of the contract before the workers start', () => {
+    const all = services();
+    const job = all['temporal-namespace']!;
+    expect(job.depends_on?.['temporal-admin-tools']?.condition).toBe('service_healthy');
+    expect(hostPath(job, job.command?.[0] ?? '')).toBe(join(ROOT, 'compose', 'temporal-namespace.sh'));
+    expect(job.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(job.environment?.TEMPORAL_NAMESPACE).toBe(all.worker?.environment?.TEMPORAL_NAMESPACE);
+    // docker-compose.yml cannot import contract/search-attributes.ts: its list is checked here instead.
+    expect(
+      job.environment?.AGENT_RUNNER_SEARCH_ATTRIBUTES?.split(/\s+/),
+      'docker-compose.yml temporal-namespace AGENT_RUNNER_SEARCH_ATTRIBUTES must list contract/search-attributes.ts SEARCH_ATTRIBUTES',
+    ).toEqual(searchAttributeSpecs());
+  });
+
+  it('health-checks with tools its images have: pg_isready in postgres, the temporal CLI in admin-tools', () => {
+    const all = services();
+    expect(all.postgresql?.healthcheck?.test.join(' ')).toContain('pg_isready -h 127.0.0.1');
+    expect(all['temporal-admin-tools']?.healthcheck?.test).toEqual(['CMD', 'temporal', 'operator', 'cluster', 'health']);
+    expect(all['temporal-admin-tools']?.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    // temporalio/server holds only the server binary: no CLI, no tctl to check itself with.
+    expect(all.temporal?.healthcheck).toBeUndefined();
+    expect(JSON.stringify(all)).not.toContain('tctl');
+    expect(all.ui?.depends_on?.['temporal-admin-tools']?.condition).toBe('service_healthy');
+    for (const f of ['temporal-schema.sh', 'temporal-namespace.sh']) {
+      const check = spawnSync('sh', ['-n', join(ROOT, 'compose', f)], { encoding: 'utf8' });
+      expect(check.status, `sh -n compose/${f}: ${check.stderr}`).toBe(0);
+    }
+    expect(existsSync(join(ROOT, 'compose', 'dynamicconfig.yaml'))).toBe(true);
   });
 
   it("publishes every port on the host's 127.0.0.1 only, by default", () => {
-    const r = config({ ANTHROPIC_API_KEY: 'sk-ant-placeholder' });
-    expect(r.status).toBe(0);
-    const services = (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
-    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => [name, p.host_ip, p.published, p.target]));
+    const published = Object.entries(services()).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => [name, p.host_ip, p.published, p.target]),
+    );
     expect(published.sort()).toEqual([
       ['codec-server', '127.0.0.1', '8888', 8888],
       ['temporal', '127.0.0.1', '7233', 7233],

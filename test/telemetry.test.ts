@@ -108,8 +108,11 @@ it('a triage run is traced and counted', async () => {
   expect(value('agent_runner_model_call_latency_count', { model: 'claude-sonnet-4-6' })).toBe(2);
 
   // Traces: one trace, with the workflow, its activities, and the GenAI spans inside them.
+  // Spans arrive in batches (one a second): the last model call's span ends after both tool
+  // spans and may come a batch later, so wait for every span asserted on below.
   const deadline = Date.now() + 15_000;
-  while (spans.filter((s) => s.name.startsWith('execute_tool')).length < 2 && Date.now() < deadline)
+  const count = (prefix: string) => spans.filter((s) => s.name.startsWith(prefix)).length;
+  while ((count('execute_tool') < 2 || count('chat ') < 2 || count('RunWorkflow:') < 1) && Date.now() < deadline)
     await new Promise((res) => setTimeout(res, 200));
   const chats = spans.filter((s) => s.name === 'chat claude-sonnet-4-6');
   const tools = spans.filter((s) => s.name === 'execute_tool get_order_status');

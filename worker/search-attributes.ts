@@ -5,14 +5,20 @@
  * set them once the worker says they exist (`RunConfig.searchAttributesRegistered`), so `list`
  * and `cancel` treat those runs like any other.
  */
+import type { SearchAttributeType } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.js';
 
 /** The operator-service calls this needs (a `NativeConnection` has them). */
 export type OperatorConnection = Pick<NativeConnection, 'operatorService'>;
 
-/** `KEYWORD` → the proto enum value and the CLI's type name. */
-const TYPES: Record<string, { proto: number; cli: string }> = {
+/**
+ * Each search-attribute type of the contract (`SearchAttributeType`, e.g. `KEYWORD`) as the
+ * operator service takes it (`IndexedValueType`, e.g. 2) and as the `temporal` CLI names it
+ * (`Keyword`). What registers attributes (this module, `npm run cluster`, docker-compose.yml's
+ * one-shot job) maps the contract through this one table.
+ */
+export const SEARCH_ATTRIBUTE_TYPES: Readonly<Record<SearchAttributeType, { proto: number; cli: string }>> = {
   TEXT: { proto: 1, cli: 'Text' },
   KEYWORD: { proto: 2, cli: 'Keyword' },
   INT: { proto: 3, cli: 'Int' },
@@ -22,11 +28,17 @@ const TYPES: Record<string, { proto: number; cli: string }> = {
   KEYWORD_LIST: { proto: 7, cli: 'KeywordList' },
 };
 
+/** The contract's search attributes as `Name=CliType` words (what docker-compose.yml's registration job reads). */
+export function searchAttributeSpecs(): string[] {
+  return SEARCH_ATTRIBUTES.map((k) => `${k.name}=${SEARCH_ATTRIBUTE_TYPES[k.type].cli}`);
+}
+
 /** The command that registers what is missing. */
-export function registerCommand(namespace: string, missing: readonly { name: string; type: string }[]): string {
+export function registerCommand(namespace: string, missing: readonly { name: string; type: SearchAttributeType }[]): string {
   return missing
     .map(
-      (k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${TYPES[k.type]?.cli ?? k.type}`,
+      (k) =>
+        `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${SEARCH_ATTRIBUTE_TYPES[k.type].cli}`,
     )
     .join(' && ');
 }
@@ -54,7 +66,7 @@ export async function registeredSearchAttributes(
   namespace: string,
   log: (line: string) => void,
 ): Promise<Set<string>> {
-  let missing: { name: string; type: string }[];
+  let missing: { name: string; type: SearchAttributeType }[];
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     missing = SEARCH_ATTRIBUTES.filter((k) => !(customAttributes && k.name in customAttributes));
@@ -67,7 +79,7 @@ export async function registeredSearchAttributes(
   const present = new Set<string>(SEARCH_ATTRIBUTES.filter((k) => !missing.includes(k)).map((k) => k.name));
   if (missing.length === 0) return present;
   try {
-    const searchAttributes = Object.fromEntries(missing.map((k) => [k.name, TYPES[k.type]?.proto ?? 0]));
+    const searchAttributes = Object.fromEntries(missing.map((k) => [k.name, SEARCH_ATTRIBUTE_TYPES[k.type].proto]));
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
     log(`worker: registered the search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
     return new Set(SEARCH_ATTRIBUTES.map((k) => k.name));

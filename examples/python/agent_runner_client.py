@@ -35,7 +35,7 @@ STATE_QUERY = "state"  # returns contract/schemas/run-state.schema.json
 CANCEL_SIGNAL = "cancel"  # argument: contract/schemas/cancel-args.schema.json
 RUN_FAILED_TYPE = "AgentRunFailed"  # a failed run's failure type; details[0] is its partial result
 GZIP_ENCODING = b"binary/gzip"
-MIN_GZIP_BYTES = 256  # smaller payloads are left as they are (as the TypeScript codec does)
+MIN_GZIP_BYTES = 1024  # smaller payloads are left as they are, as the TypeScript codec does (GzipCodec minBytes)
 
 
 class GzipCodec(PayloadCodec):

@@ -152,6 +152,11 @@ export async function stopLive(): Promise<void> {
   await Promise.all(all.filter((p) => p.name === 'postgres').map((p) => p.stop('SIGINT', 30_000)));
 }
 
+/** The environment minus TEMPORAL_* variables, which the server, UI and CLI would read as settings. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
+}
+
 /** How a process ended, for error messages. */
 export function describeExit(p: ManagedProcess): string {
   const s = p.exitStatus;

@@ -286,7 +286,7 @@ export class RunStory {
     const tokens = `${u.input_tokens} in / ${u.output_tokens} out tokens${cache}`;
     const price = this.pricing?.price;
     if (!this.pricing) return tokens;
-    if (!price) return `${tokens} · cost unknown (no price for this model)`;
+    if (!price) return tokens; // the summary says once that the model has no price
     const billed = r.failedAttempts ? addBilled(billedUsage(u), billedUsage(r.failedAttempts.usage)) : billedUsage(u);
     return `${tokens} · ${formatUsd(callCost(billed, price, this.pricing.serverTools))}`;
   }

@@ -224,7 +224,7 @@ describe('list and search attributes', () => {
     });
     expect(listed.indexOf(b.workflowId)).toBeLessThan(listed.indexOf(a.workflowId));
     const plain = await cli('list', '--agent', 'toolbox', '--limit', '1');
-    expect(plain.stdout.split('\n')[0]).toBe('WORKFLOW ID\tAGENT\tSTATUS\tTURNS\tTOKENS\tSTARTED');
+    expect(plain.stdout.split('\n')[0]).toBe('WORKFLOW ID\tAGENT\tSTATUS\tTURNS\tTOKENS\tCOST\tSTARTED');
     expect(plain.stdout.trim().split('\n')).toHaveLength(2);
   });
 
@@ -261,7 +261,7 @@ describe('bad input: one line, non-zero exit, nothing started or changed', () =>
     [
       ['list', '--status', 'sleeping'],
       2,
-      'error: --status must be one of running, awaiting_approval, awaiting_message, completed, failed, cancelled',
+      'error: --status must be one of running, awaiting_approval, awaiting_message, awaiting_budget, completed, failed, cancelled',
     ],
     [['list', '--limit', 'ten'], 2, 'error: --limit must be a positive integer'],
     [['list', '--agent', 'tri age'], 2, 'error: invalid agent name "tri age"'],

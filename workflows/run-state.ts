@@ -184,7 +184,9 @@ export class AgentRun {
   /** Let every update handler answer before the run closes (a session's waiting `send`s get the last state). */
   async settleHandlers(): Promise<void> {
     this.session?.closeAll(this.messages, this.stopReason);
-    await condition(allHandlersFinished);
+    // Not cancellable: after Temporal's own cancel the root scope is cancelled, and a cancelled
+    // run still completes with its transcript once its handlers are done.
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   }
 
   /** Show the run's progress: the UI's current details always, the search attributes when they changed. */

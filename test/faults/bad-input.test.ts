@@ -46,7 +46,7 @@ it.each([
   ],
   [
     { agent: 'toolbox', prompt: 'hi', overrides: { temperature: 2 } },
-    'invalid run input: unknown override "temperature": use model, max_tokens, tool_choice or maxTurns',
+    'invalid run input: unknown override "temperature": use model, max_tokens, tool_choice, maxTurns, maxCostUsd or maxTotalTokens',
   ],
   ['not even an object', 'invalid run input: run input must be an object'],
 ])('run input %j fails the run at once: %s', async (args, message) => {

@@ -10,8 +10,8 @@ import { codecSettingsFromEnv, dataConverter } from '../../connection/codecs.js'
 import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { startFaultWorld, type FaultWorld } from './world.js';
 
-// Over 256 bytes once serialized, so a compressing client compresses the run input too.
-const PROMPT = `Where is my order 48810? ${'I have been waiting for a long time and would like to know. '.repeat(8)}`;
+// Over 1 KiB once serialized (GzipCodec's threshold), so a compressing client compresses the run input too.
+const PROMPT = `Where is my order 48810? ${'I have been waiting for a long time and would like to know. '.repeat(20)}`;
 
 describe.each([
   ['on', 'off'],
@@ -43,9 +43,11 @@ describe.each([
     const history = await client.workflow.getHandle(run.workflowId).fetchHistory();
     const encodings = new Set(
       history.events?.flatMap((e) =>
-        [e.workflowExecutionStartedEventAttributes?.input, e.activityTaskCompletedEventAttributes?.result].flatMap((p) =>
-          (p?.payloads ?? []).map((x) => Buffer.from(x.metadata?.encoding ?? []).toString()),
-        ),
+        [
+          e.workflowExecutionStartedEventAttributes?.input,
+          e.activityTaskCompletedEventAttributes?.result,
+          ...Object.values(e.markerRecordedEventAttributes?.details ?? {}), // local activities' results
+        ].flatMap((p) => (p?.payloads ?? []).map((x) => Buffer.from(x.metadata?.encoding ?? []).toString())),
       ),
     );
     expect(encodings).toContain('binary/gzip');

@@ -15,6 +15,7 @@ import {
   streamError,
   text,
 } from '../../devtools/fake-api/replies.js';
+import { testAgents } from '../support/agents.js';
 import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
 import { decodedHistoryText } from '../support/decoded-history.js';
 import { cliEnv, runCli } from '../support/cli.js';
@@ -114,9 +115,7 @@ describe('fatal faults fail the run at once, with a clear reason', () => {
   it('an unknown agent fails the run at once', async () => {
     const r = await h.run('no-such-agent', 'hi');
     expect(r.status).toBe('failed');
-    expect(r.error).toBe(
-      'unknown agent "no-such-agent": this worker serves "triage", "toolbox", "longrun", "triage-defaults", "gatekeeper"',
-    );
+    expect(r.error).toBe(`unknown agent "no-such-agent": this worker serves ${testAgents.map((a) => `"${a.name}"`).join(', ')}`);
     expect(r.messages).toEqual([{ role: 'user', content: 'hi' }]);
     expect(h.fake.requests).toHaveLength(0);
   });

@@ -140,9 +140,16 @@ export function defineTool(
   return { ...api, input_schema: inputSchema, policy: resolved, ...check, run, validate: jsonSchemaValidator(def.name, inputSchema) };
 }
 
-/** The API's tool object of an agent tool: everything but `run`, `validate` and `policy`. */
-export function apiTool(tool: AgentTool<unknown>): Tool {
-  const { run: _run, validate: _validate, policy: _policy, approvalCheck: _check, ...api } = tool;
+/** The API's tool object of an agent's tool: everything but `run`, `validate`, `policy` (and a sub-agent's name). */
+export function apiTool(tool: AgentTool<unknown> | AgentAsTool): Tool {
+  const {
+    run: _run,
+    validate: _validate,
+    policy: _policy,
+    approvalCheck: _check,
+    subAgent: _sub,
+    ...api
+  } = tool as AgentTool<unknown> & Partial<AgentAsTool>;
   return api;
 }
 
@@ -207,8 +214,57 @@ export interface ServerTool {
 }
 
 /** Whether a tool of an agent's list is a server tool (no handler, a `type` other than `custom`). */
-export function isServerTool(tool: AgentTool<unknown> | ServerTool): tool is ServerTool {
-  return typeof (tool as { run?: unknown }).run !== 'function' && typeof tool.type === 'string' && tool.type !== 'custom';
+export function isServerTool(tool: AgentTool<unknown> | ServerTool | AgentAsTool): tool is ServerTool {
+  const type = (tool as { type?: unknown }).type;
+  return typeof (tool as { run?: unknown }).run !== 'function' && typeof type === 'string' && type !== 'custom';
+}
+
+/**
+ * Another agent offered as a tool. A call starts that agent's run as a child workflow of the
+ * calling run (its own history, visible as a child in the Temporal UI), with the call's `prompt`
+ * as its prompt; the child's final text is the tool result (`is_error` when it fails, is
+ * cancelled or stops at its budget). Its spend rolls up into the caller's ledger; cancelling the
+ * caller cancels it; its approvals show in `agent-runner pending` with the caller named. Agents
+ * call agents at most `MAX_AGENT_DEPTH` (3) deep. Build one with {@link agentTool}.
+ */
+export interface AgentAsTool {
+  name: string;
+  description: string;
+  input_schema: JsonObjectSchema;
+  /** The agent that answers, and how long its whole run may take (absent: no limit). */
+  subAgent: { name: string; timeout?: string };
+  policy: ToolPolicy;
+}
+
+/** Offer the agent `agent` as a tool named `name` (the model sends it `{ prompt }`). */
+export function agentTool(o: {
+  name: string;
+  description: string;
+  agent: string;
+  /** Bounds the sub-agent's whole run, e.g. `'30m'` (default: none). */
+  timeout?: string;
+  /** Whether a call waits for a person's approval before the sub-agent starts. */
+  needsApproval?: boolean;
+}): AgentAsTool {
+  return {
+    name: o.name,
+    description: o.description,
+    input_schema: {
+      type: 'object',
+      properties: {
+        prompt: { type: 'string', description: `What to ask agent "${o.agent}": the whole task, with every detail it needs.` },
+      },
+      required: ['prompt'],
+      additionalProperties: false,
+    },
+    subAgent: { name: o.agent, ...(o.timeout && { timeout: o.timeout }) },
+    policy: toolPolicy({}, o.needsApproval ?? false),
+  };
+}
+
+/** Whether a tool of an agent's list is another agent offered as a tool. */
+export function isAgentAsTool(tool: AgentTool<unknown> | ServerTool | AgentAsTool): tool is AgentAsTool {
+  return typeof (tool as { subAgent?: unknown }).subAgent === 'object' && (tool as { subAgent?: unknown }).subAgent !== null;
 }
 
 /** An agent: the model request it makes and the tools it may use. */
@@ -222,9 +278,10 @@ export interface AgentDefinition {
   /**
    * The agent's tools: its own (`defineTool`, run by the runner as activities) and Anthropic's
    * server tools (`{ type: 'web_search_20250305', name: 'web_search', max_uses: 5 }`, web fetch,
-   * code execution, any `type`d tool), which the API runs: they are sent to it untouched.
+   * code execution, any `type`d tool), which the API runs: they are sent to it untouched; and
+   * other agents offered as tools ({@link agentTool}), which run as child workflows.
    */
-  tools: (AgentTool<unknown> | ServerTool)[];
+  tools: (AgentTool<unknown> | ServerTool | AgentAsTool)[];
   tool_choice?: ToolChoice;
   thinking?: ThinkingConfigParam;
   temperature?: number;

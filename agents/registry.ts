@@ -15,17 +15,21 @@ import { AgentDefinitionError, InvalidRunInputError, UnknownAgentError } from '.
 import type { RunOverrides } from '../contract/run.js';
 import type { ToolUnion } from '../contract/messages.js';
 import { MAX_BUDGET_USD, overridesProblem } from '../contract/run-input.js';
-import { apiTool, isServerTool, type AgentDefinition, type AgentTool, type ServerTool } from './define.js';
+import { apiTool, isAgentAsTool, isServerTool, type AgentAsTool, type AgentDefinition, type AgentTool, type ServerTool } from './define.js';
 import { checkMcpServers } from './mcp.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
 /** Server tools' types carry their version date: `web_search_20250305`, `code_execution_20250825`, … */
 const SERVER_TOOL_TYPE = /^[a-z][a-z0-9_]*_\d{8}$/;
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d)$/;
 
 /** Agents by name, with each agent's tools by name. */
 export class AgentRegistry {
-  private readonly agents = new Map<string, { def: AgentDefinition; tools: Map<string, AgentTool<unknown>>; serverTools: ServerTool[] }>();
+  private readonly agents = new Map<
+    string,
+    { def: AgentDefinition; tools: Map<string, AgentTool<unknown>>; serverTools: ServerTool[]; subAgents: AgentAsTool[] }
+  >();
 
   /** Checks every definition; throws an {@link AgentDefinitionError} naming the first problem. */
   constructor(defs: readonly AgentDefinition[]) {
@@ -51,6 +55,7 @@ export class AgentRegistry {
       }
       const tools = new Map<string, AgentTool<unknown>>();
       const serverTools: ServerTool[] = [];
+      const subAgents: AgentAsTool[] = [];
       const names = new Set<string>();
       for (const tool of def.tools) {
         const where = `, tool "${String(tool.name)}"`;
@@ -64,12 +69,30 @@ export class AgentRegistry {
           serverTools.push(tool);
           continue;
         }
+        if (isAgentAsTool(tool)) {
+          if (typeof tool.subAgent.name !== 'string' || !AGENT_NAME.test(tool.subAgent.name))
+            throw bad(`${where}: agent must be an agent's name`);
+          if (tool.subAgent.timeout !== undefined && !DURATION.test(tool.subAgent.timeout))
+            throw bad(`${where}: timeout must be a duration like '30m'`);
+          subAgents.push(tool);
+          continue;
+        }
         if (tool.input_schema?.type !== 'object') throw bad(`${where}: input schema must have type "object"`);
         if (typeof tool.run !== 'function') throw bad(`${where}: a tool of the agent's own needs run() (define it with defineTool)`);
         tools.set(tool.name, tool);
       }
       checkMcpServers(def.name, def.mcpServers);
-      this.agents.set(def.name, { def, tools, serverTools });
+      this.agents.set(def.name, { def, tools, serverTools, subAgents });
+    }
+    // Agents offered as tools must be served here too (a child run starts on the same task queue).
+    for (const [name, { subAgents }] of this.agents) {
+      for (const t of subAgents) {
+        if (!this.agents.has(t.subAgent.name)) {
+          throw new AgentDefinitionError(
+            `agent "${name}", tool "${t.name}": offers agent "${t.subAgent.name}", which this worker does not serve (serve it too)`,
+          );
+        }
+      }
     }
   }
 
@@ -105,6 +128,7 @@ export class AgentRegistry {
       throw new InvalidRunInputError(`override tool_choice names tool "${String(tc.name)}", which agent "${def.name}" does not offer`);
     }
     const own = [...(this.agents.get(agentName)?.tools.values() ?? [])];
+    const subAgents = this.agents.get(agentName)?.subAgents ?? [];
     // The agent's tools in its order, server tools exactly as written.
     const tools = def.tools.map((t) => (isServerTool(t) ? (t as unknown as ToolUnion) : apiTool(t)));
     const toolChoice = overrides.tool_choice ?? def.tool_choice;
@@ -122,7 +146,10 @@ export class AgentRegistry {
       },
       maxTurns: overrides.maxTurns ?? def.maxTurns ?? DEFAULT_MAX_TURNS,
       model: { ...DEFAULT_MODEL_POLICY, ...def.modelCall },
-      tools: Object.fromEntries(own.map((t) => [t.name, t.policy])),
+      tools: Object.fromEntries([
+        ...own.map((t) => [t.name, t.policy]),
+        ...subAgents.map((t) => [t.name, { ...t.policy, agent: t.subAgent }]),
+      ]),
       limits: { ...DEFAULT_LIMITS, ...def.limits },
       // Only when chosen, so the recorded configuration of every other run stays as it was.
       ...((def.localActivities?.tools || def.localActivities?.model) && {

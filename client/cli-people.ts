@@ -71,11 +71,16 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       if (flag(values, 'json')) io.out(JSON.stringify({ pending: calls }));
       else if (calls.length === 0) io.out('nothing waits for a decision');
       else {
-        io.out(['WORKFLOW ID', 'AGENT', 'TOOL', 'TOOL_USE_ID', 'WAITING SINCE', 'INPUT'].join('\t'));
-        for (const c of calls)
+        io.out(['WORKFLOW ID', 'AGENT', 'TOOL', 'TOOL_USE_ID', 'WAITING SINCE', 'INPUT', 'FOR'].join('\t'));
+        for (const c of calls) {
+          // A sub-agent's call: the run that asked the sub-agent (and waits for it) is named.
+          const parent = c.parent ? `${c.parent.agent} ${c.parent.workflowId}` : '-';
           io.out(
-            [c.workflowId, c.agent, c.tool, c.toolUseId, c.requestedAt, clip(JSON.stringify(c.input) ?? '', 200)].map(oneLine).join('\t'),
+            [c.workflowId, c.agent, c.tool, c.toolUseId, c.requestedAt, clip(JSON.stringify(c.input) ?? '', 200), parent]
+              .map(oneLine)
+              .join('\t'),
           );
+        }
       }
       return 0;
     },

@@ -185,5 +185,9 @@ export function costLine(cost: CostLedger): string {
   const failed = models.reduce((n, [, s]) => n + s.failedAttempts, 0);
   const split = models.length > 1 ? ` (${models.map(([m, s]) => `${oneLine(m)} ${formatUsd(s.usd)}`).join(', ')})` : '';
   const unpriced = cost.unpriced?.length ? ` — no price for ${cost.unpriced.map(oneLine).join(', ')}` : '';
-  return `cost: ${formatUsd(cost.usd)}${split}${failed ? ` · ${failed} failed attempt(s) billed` : ''}${unpriced}`;
+  const subs = Object.entries(cost.subAgents ?? {});
+  const sub = subs.length
+    ? ` · sub-agents: ${subs.map(([a, s]) => `${oneLine(a)} ${formatUsd(s.usd)} (${s.runs} run${s.runs === 1 ? '' : 's'})`).join(', ')}`
+    : '';
+  return `cost: ${formatUsd(cost.usd)}${split}${sub}${failed ? ` · ${failed} failed attempt(s) billed` : ''}${unpriced}`;
 }

@@ -5,7 +5,7 @@
  * a refusal (unknown call, already decided, stale input, ended session) is one line.
  */
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { PendingApproval, RunState } from '../contract/run.js';
+import type { ParentRun, PendingApproval, RunState } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { AgentName, AgentStatus } from '../contract/search-attributes.js';
 import {
@@ -37,6 +37,8 @@ export interface DecisionOptions {
 export interface PendingCall extends PendingApproval {
   workflowId: string;
   agent: string;
+  /** For a sub-agent's run: the run that called it as a tool (and waits for its answer). */
+  parent?: ParentRun;
 }
 
 /** Turn an update's refusal (its validator's line) into a RunnerError; other errors pass. */
@@ -100,7 +102,12 @@ export async function pendingCalls(client: Client, filter: { agent?: string; lim
       continue; // ended since it was listed
     }
     for (const p of state.pendingApprovals ?? [])
-      out.push({ ...p, workflowId: w.workflowId, agent: w.typedSearchAttributes.get(AgentName) ?? state.agent });
+      out.push({
+        ...p,
+        workflowId: w.workflowId,
+        agent: w.typedSearchAttributes.get(AgentName) ?? state.agent,
+        ...(state.parent && { parent: state.parent }),
+      });
     if (out.length >= (filter.limit ?? 100)) break;
   }
   return out;

@@ -68,6 +68,8 @@ export class RunStory {
   /** The last model turn's tool calls, and the ids whose tool activity has been scheduled. */
   private lastToolUses: { id: string; name: string; input: unknown }[] = [];
   private readonly scheduledTools = new Set<string>();
+  /** Sub-agents' child runs by their initiated event id. */
+  private readonly children = new Map<number, { agent: string; workflowId: string; at: number }>();
   /** Accepted updates by id: name and arguments, for the line their completion writes. */
   private readonly updates = new Map<string, { name: string; args: unknown }>();
   /** The prices the run is billed at (from its resolved configuration), for each turn's cost. */
@@ -114,6 +116,8 @@ export class RunStory {
       }
       return [];
     }
+    const child = await this.childLines(e, id, at);
+    if (child) return child;
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const [input] = await decodePayloads(this.converter, scheduled.input);
@@ -224,6 +228,46 @@ export class RunStory {
     }
     if (e.timerFiredEventAttributes) return [`${I}⌛ a wait ran out (an approval not given in time, or a session idle too long)`];
     return undefined;
+  }
+
+  /** Sub-agents (agents offered as tools) run as child workflows: their start and their answer. */
+  private async childLines(e: HistoryEvent, id: number, at: number): Promise<string[] | undefined> {
+    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (initiated) {
+      const [input] = (await decodePayloads(this.converter, initiated.input)) as [RunInput | undefined];
+      const agent = oneLine(input?.agent ?? '?');
+      this.children.set(id, { agent, workflowId: initiated.workflowId ?? '', at });
+      this.scheduledTools.add(input?.parent?.toolUseId ?? '');
+      return [
+        `${I}→ agent ${agent}, as a sub-agent: ${clip(JSON.stringify(input?.prompt ?? ''), 120)}`,
+        `${I}  (its own run: ${oneLine(initiated.workflowId ?? '')}; follow it with agent-runner watch)`,
+      ];
+    }
+    const done = e.childWorkflowExecutionCompletedEventAttributes;
+    const closed =
+      done ??
+      e.childWorkflowExecutionFailedEventAttributes ??
+      e.childWorkflowExecutionCanceledEventAttributes ??
+      e.childWorkflowExecutionTimedOutEventAttributes ??
+      e.childWorkflowExecutionTerminatedEventAttributes ??
+      e.startChildWorkflowExecutionFailedEventAttributes;
+    if (!closed) return undefined;
+    const c = this.children.get(Number(closed.initiatedEventId));
+    if (!c) return [];
+    const took = at - c.at >= 1000 ? `${((at - c.at) / 1000).toFixed(1)} s` : `${at - c.at} ms`;
+    if (done) {
+      const [r] = (await decodePayloads(this.converter, done.result)) as [RunResult | undefined];
+      const cost = r?.cost ? ` · ${formatUsd(r.cost.usd)}` : '';
+      const status = r?.status === 'completed' ? '' : ` (${oneLine(r?.status ?? '?')}${r?.error ? `: ${clip(r.error, 120)}` : ''})`;
+      return [`${I}← agent ${c.agent}${status}: ${clip(r?.finalText ?? '', 240)} (${took}, ${r?.turns ?? 0} turn(s)${cost})`];
+    }
+    const failure = e.childWorkflowExecutionFailedEventAttributes?.failure;
+    const why = failure
+      ? clip(await failureMessage(this.converter, failure), 200)
+      : e.childWorkflowExecutionCanceledEventAttributes
+        ? 'cancelled'
+        : 'did not finish';
+    return [`${I}✗ agent ${c.agent} ${why === 'cancelled' ? 'was cancelled' : `failed: ${why}`} (${took})`];
   }
 
   private take(scheduledEventId: unknown): Pending | undefined {

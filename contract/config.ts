@@ -52,6 +52,12 @@ export interface ToolPolicy {
   approvalTimeout?: string;
   /** Set for a tool listed by an MCP server when the run started: the server and the tool's name there. */
   mcp?: McpToolOrigin;
+  /**
+   * Set for another agent offered as a tool: a call starts that agent's run as a child workflow
+   * (its prompt from the call's `prompt`) and its final text is the result. `timeout` bounds the
+   * child's whole run (absent: none — a child may wait for people, like any run).
+   */
+  agent?: { name: string; timeout?: string };
 }
 
 /** How long a tool call waits for a person's decision by default: a day. */

@@ -227,6 +227,20 @@ export interface CostLedger {
   byModel: Record<string, ModelSpend>;
   /** Models without a price (their calls make `usd` null). */
   unpriced?: string[];
+  /**
+   * The runs of agents this run called as tools, by agent name: their spend is included in `usd`
+   * and `byModel` above (each figure includes that run's own sub-agents).
+   */
+  subAgents?: Record<string, SubAgentSpend>;
+}
+
+/** What the runs of one sub-agent cost their parent. */
+export interface SubAgentSpend {
+  runs: number;
+  /** USD, or null when a model of theirs had no price. */
+  usd: number | null;
+  /** Tokens of every kind. */
+  tokens: number;
 }
 
 /** An empty ledger. */
@@ -271,7 +285,28 @@ export function mergeLedgers(a: CostLedger, b: CostLedger): CostLedger {
   }
   const unpriced = Object.keys(byModel).filter((m) => byModel[m]?.usd === null);
   const usd = unpriced.length > 0 ? null : Object.values(byModel).reduce((n, s) => n + (s.usd ?? 0), 0);
-  return { usd, byModel, ...(unpriced.length > 0 && { unpriced }) };
+  const subAgents = mergeSubAgents(a.subAgents, b.subAgents);
+  return { usd, byModel, ...(unpriced.length > 0 && { unpriced }), ...(subAgents && { subAgents }) };
+}
+
+/** A sub-agent run's spend rolled up into its parent's ledger, and attributed to the sub-agent. */
+export function addSubAgentToLedger(ledger: CostLedger, agent: string, child: CostLedger): CostLedger {
+  const merged = mergeLedgers(ledger, { usd: child.usd, byModel: child.byModel });
+  const tokens = Object.values(child.byModel).reduce((n, s) => n + billedTokens(s), 0);
+  const subAgents = mergeSubAgents(merged.subAgents, { [agent]: { runs: 1, usd: child.usd, tokens } }) ?? {};
+  return { ...merged, subAgents };
+}
+
+function mergeSubAgents(a: CostLedger['subAgents'], b: CostLedger['subAgents']): CostLedger['subAgents'] {
+  if (!a && !b) return undefined;
+  const out: Record<string, SubAgentSpend> = { ...a };
+  for (const [agent, s] of Object.entries(b ?? {})) {
+    const before = Object.hasOwn(out, agent) ? out[agent] : undefined;
+    const usd = before === undefined ? s.usd : before.usd === null || s.usd === null ? null : before.usd + s.usd;
+    const value = { runs: (before?.runs ?? 0) + s.runs, usd, tokens: (before?.tokens ?? 0) + s.tokens };
+    Object.defineProperty(out, agent, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** A dollar amount for people: `$0.0123` (4 decimals below a dollar, else 2), or `—` when unknown. */

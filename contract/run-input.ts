@@ -5,7 +5,7 @@
  * the agent's key may not use) happen when the run resolves its agent, in its first task.
  */
 import { MAX_CONVERSATION_BYTES } from './config.js';
-import { OVERRIDE_KEYS, type RunInput } from './run.js';
+import { MAX_AGENT_DEPTH, OVERRIDE_KEYS, type RunInput } from './run.js';
 
 /** A duration Temporal reads: a number and a unit. */
 const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d)$/;
@@ -54,6 +54,8 @@ export function runInputProblem(input: unknown): string | null {
   }
   const overrides = overridesProblem(i.overrides);
   if (overrides) return overrides;
+  const parent = parentProblem(i.parent);
+  if (parent) return parent;
   const bytes = jsonBytes(hasPrompt ? [{ role: 'user', content: i.prompt }] : i.messages);
   if (bytes > MAX_CONVERSATION_BYTES) return conversationTooLarge(bytes, MAX_CONVERSATION_BYTES);
   return null;
@@ -90,6 +92,18 @@ export function overridesProblem(o: unknown): string | null {
     if (type === 'tool' && typeof (tc as { name?: unknown }).name !== 'string')
       return 'override tool_choice of type "tool" needs the tool\'s name';
   }
+  return null;
+}
+
+/** The problem with a run's `parent` (set by a parent run starting a sub-agent), or null. */
+function parentProblem(p: unknown): string | null {
+  if (p === undefined) return null;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'parent must be an object { workflowId, agent, toolUseId, depth }';
+  const { workflowId, agent, toolUseId, depth } = p as Record<string, unknown>;
+  if (typeof workflowId !== 'string' || typeof agent !== 'string' || typeof toolUseId !== 'string')
+    return 'parent.workflowId, parent.agent and parent.toolUseId must be strings';
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1 || depth > MAX_AGENT_DEPTH)
+    return `parent.depth must be an integer from 1 to ${MAX_AGENT_DEPTH} (agents call agents at most ${MAX_AGENT_DEPTH} deep)`;
   return null;
 }
 

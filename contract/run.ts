@@ -40,7 +40,22 @@ export interface RunInput {
   session?: { idleTimeout?: string };
   /** Set only by the run itself when it continues as new. */
   carry?: RunCarry;
+  /** Set when another run started this one as a tool (an agent offered as a tool): who, and how deep. */
+  parent?: ParentRun;
 }
+
+/** The run that started a sub-agent's run, through which call, and how deep the nesting is. */
+export interface ParentRun {
+  workflowId: string;
+  agent: string;
+  /** The parent's `tool_use` block this run answers. */
+  toolUseId: string;
+  /** 1 for a child of a top-level run, 2 for a grandchild, …; at most {@link MAX_AGENT_DEPTH}. */
+  depth: number;
+}
+
+/** How deep agents may call agents as tools: a run at this depth gets `is_error` for its agent tools. */
+export const MAX_AGENT_DEPTH = 3;
 
 /** Token usage summed over every model call of a run. */
 export interface UsageTotals {
@@ -232,4 +247,6 @@ export interface RunState {
   cost?: CostLedger;
   /** The run's budget, when it has one. */
   budget?: BudgetState;
+  /** Set for a sub-agent's run: the run that called it as a tool. */
+  parent?: ParentRun;
 }

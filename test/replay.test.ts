@@ -72,6 +72,19 @@ describe('runs with tools from elsewhere replay too', () => {
     expect(r).toMatchObject({ status: 'completed', turns: 2 });
     await recordAndReplay('server-tool-run', r.workflowId);
   });
+
+  it('an agent as a tool: a child workflow started, its answer the tool result', async () => {
+    h.fake.script(
+      toolUses([{ name: 'ask_triage', input: { prompt: 'Where is order 48810?' }, id: 'toolu_golden_child' }]),
+      triageBrain,
+      triageBrain,
+      text('Shipped, says triage.'),
+    );
+    const r = await h.run('delegator', 'Ask triage about 48810.');
+    expect(r).toMatchObject({ status: 'completed', turns: 2 });
+    await recordAndReplay('child-agent-run', r.workflowId);
+    await recordAndReplay('child-agent-run-child', `${r.workflowId}/toolu_golden_child`);
+  });
 });
 
 describe('runs with people in the loop replay too', () => {

@@ -143,6 +143,7 @@ async function handOver(run: AgentRun, config: RunConfig, input: RunInput, pendi
   return continueAsNew<typeof agentRun>({
     agent: run.agent,
     ...(input.session && { session: input.session }),
+    ...(input.parent && { parent: input.parent }),
     carry: {
       config,
       messages,

@@ -21,7 +21,7 @@ import {
   billedUsage,
   emptyLedger,
   formatUsd,
-  mergeLedgers,
+  addSubAgentToLedger,
   type BilledUsage,
   type CostLedger,
 } from '../contract/prices.js';
@@ -97,9 +97,9 @@ export class Spend {
     };
   }
 
-  /** A child run's spend, rolled up into this run's ledger. */
-  addChild(ledger: CostLedger): void {
-    if (this.ledger) this.ledger = mergeLedgers(this.ledger, ledger);
+  /** A sub-agent's run's spend, rolled up into this run's ledger and attributed to the agent. */
+  addSubAgent(agent: string, ledger: CostLedger): void {
+    if (this.ledger) this.ledger = addSubAgentToLedger(this.ledger, agent, ledger);
   }
 
   /** Tokens of every kind billed so far. */

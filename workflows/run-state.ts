@@ -29,6 +29,7 @@ import {
   type RunPhase,
   type RunResult,
   type RunState,
+  type ParentRun,
   type RunStatus,
   type RunStopReason,
   type UsageTotals,
@@ -54,6 +55,8 @@ export const SEARCH_ATTRIBUTES_REFRESH_MS = 10_000;
 /** The state of one run (one execution of its continue-as-new chain), with its handlers. */
 export class AgentRun {
   readonly workflowId = workflowInfo().workflowId;
+  /** Set for a sub-agent's run: the run that called it as a tool. */
+  readonly parent: ParentRun | undefined;
   readonly agent: string;
   messages: MessageParam[];
   /** Model calls made, over the whole chain. */
@@ -110,6 +113,7 @@ export class AgentRun {
     this.execution = carry?.execution ?? 1;
     this.elided = carry?.elided ?? 0;
     this.exchangeStartTurns = carry?.exchangeStartTurns ?? 0;
+    this.parent = input?.parent;
     if (input?.session && !carry && input.prompt === undefined && input.messages === undefined) this.messages = [];
     // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
     // unregistered attribute can never fail a workflow task and leave the run stuck.
@@ -247,6 +251,7 @@ export class AgentRun {
       }),
       ...(this.spend.ledger && { cost: this.spend.ledger }),
       ...(this.spend.limits && { budget: this.spend.state(this, this.config) }),
+      ...(this.parent && { parent: this.parent }),
     };
   }
 

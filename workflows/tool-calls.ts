@@ -15,6 +15,7 @@ import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js
 import type { PendingTurn } from '../contract/run.js';
 import { needsApproval, runTool, runToolLocally } from './activities.js';
 import type { AgentRun } from './run-state.js';
+import { runSubAgent } from './sub-agents.js';
 import { toolSummary } from './transcript.js';
 
 /** The tool phase's end: every call's result in `tool_use` order, or a hand-over to the next execution. */
@@ -88,6 +89,8 @@ async function runToolCall(
     if (denied) return isError(denied);
     opts.inActivity.add(call.id);
     try {
+      // Another agent offered as a tool: its run is a child workflow (workflows/sub-agents.ts).
+      if (policy.agent) return await runSubAgent(run, config, call, policy.agent);
       // A tool with a heartbeat timeout is long and heartbeats: local activities cannot.
       if (config.local?.tools && !policy.heartbeatTimeout) return await runToolLocally.executeWithOptions(options, [input]);
       return await runTool.executeWithOptions(

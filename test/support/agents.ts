@@ -4,7 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
+import { agentTool, defineAgent, defineTool, ToolError, type AgentDefinition } from '../../agents/define.js';
 import { researcherAgent } from '../../agents/researcher/agent.js';
 import { triageAgent } from '../../agents/triage/agent.js';
 import { createTicketOnce } from '../../agents/triage/tickets.js';
@@ -203,6 +203,25 @@ export const nocacheAgent = defineAgent({ ...spenderAgent, name: 'nocache', prom
 /** The researcher (web search, a server tool) with fast model retries. */
 export const fastResearcherAgent: AgentDefinition = { ...researcherAgent, modelCall: fastModelCall };
 
+/**
+ * An agent that offers other agents as tools (sub-agents, each call a child workflow): triage,
+ * the gatekeeper (whose tools wait for people), and itself (to reach the depth bound).
+ */
+export const delegatorAgent = defineAgent({
+  name: 'delegator',
+  model: 'claude-haiku-4-5',
+  max_tokens: 512,
+  system: 'You hand tasks to the right agent.',
+  tools: [
+    agentTool({ name: 'ask_triage', description: 'Ask the support triage agent about orders.', agent: 'triage' }),
+    agentTool({ name: 'ask_gatekeeper', description: 'Ask the gatekeeper to run a guarded command.', agent: 'gatekeeper' }),
+    agentTool({ name: 'delegate', description: 'Hand the whole task to another delegator.', agent: 'delegator' }),
+    echo,
+  ],
+  maxTurns: 10,
+  modelCall: fastModelCall,
+});
+
 /** Every agent a test worker serves. */
 export const testAgents: AgentDefinition[] = [
   fastTriageAgent,
@@ -213,6 +232,7 @@ export const testAgents: AgentDefinition[] = [
   spenderAgent,
   nocacheAgent,
   fastResearcherAgent,
+  delegatorAgent,
 ];
 
 /** The catalog the CLI checks agent names against (AGENT_RUNNER_AGENTS points here in tests). */

@@ -66,6 +66,15 @@ export function labelled(label: string, text: unknown): string[] {
   return [`${label}${first}`.trimEnd(), ...rest.map((l) => `${CONTINUATION}${l}`.trimEnd())];
 }
 
+/**
+ * A text block of an assistant message: labelled `assistant: ` unless it continues the text block
+ * before it (a cited answer comes as many blocks, mid-sentence); whitespace-only blocks vanish.
+ */
+export function assistantTextLines(text: string, continues: boolean): string[] {
+  if (text.trim() === '') return [];
+  return continues ? labelled(CONTINUATION, text.trim()) : labelled('assistant: ', text);
+}
+
 function resultText(block: ToolResultBlockParam): string {
   const c = block.content;
   if (c === undefined) return '';
@@ -98,10 +107,13 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
     turn++;
     out.push(`── model turn ${turn}`);
     const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content;
+    let afterText = false;
     for (const b of blocks) {
+      const continues = afterText;
+      afterText = b.type === 'text';
       const server = serverToolLines(b);
       if (server) out.push(...server);
-      else if (b.type === 'text') out.push(...labelled('assistant: ', b.text), ...citationLines(b));
+      else if (b.type === 'text') out.push(...assistantTextLines(b.text, continues), ...citationLines(b));
       else if (b.type === 'thinking') out.push(`${INDENT}(thinking: ${clip(b.thinking, 100)})`);
       else if (b.type === 'redacted_thinking') out.push(`${INDENT}(redacted thinking)`);
       else if (b.type === 'tool_use') {

@@ -12,7 +12,7 @@ import type { RunConfig, RunPricing } from '../contract/config.js';
 import { addBilled, billedUsage, callCost, formatUsd } from '../contract/prices.js';
 import type { RunInput, RunResult } from '../contract/run.js';
 import type { BudgetResult, DecideResult } from '../contract/workflow.js';
-import { citationLines, clip, labelled, oneLine, reason, serverToolLines } from './format.js';
+import { assistantTextLines, citationLines, clip, labelled, oneLine, reason, serverToolLines } from './format.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
@@ -303,10 +303,13 @@ export class RunStory {
       if (failedAttempts) out.push(`${I}(${failedAttempts.attempts} failed attempt(s) billed: included above)`);
       if (rateLimit) out.push(`${I}rate limit: ${rateLimitLine(rateLimit)}`);
       this.lastToolUses = m.content.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, input: b.input }] : []));
+      let afterText = false;
       for (const b of m.content) {
+        const continues = afterText;
+        afterText = b.type === 'text';
         const server = serverToolLines(b);
         if (server) out.push(...server);
-        else if (b.type === 'text') out.push(...labelled('assistant: ', b.text), ...citationLines(b));
+        else if (b.type === 'text') out.push(...assistantTextLines(b.text, continues), ...citationLines(b));
         else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);
         else if (b.type === 'redacted_thinking') out.push(`${I}(redacted thinking)`);
       }

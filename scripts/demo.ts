@@ -16,10 +16,10 @@ import { triageAgent } from '../agents/triage/agent.js';
 import { clip, labelled, summaryLines, transcriptLines } from '../client/format.js';
 import { AgentRunner } from '../client/runner.js';
 import { runnerSettings } from '../connection/settings.js';
-import { FakeMessagesApi, type RecordedRequest } from '../devtools/fake-api/server.js';
-import { triageBrain } from '../devtools/fake-api/triage-brain.js';
-import { researcherBrain } from '../devtools/fake-api/researcher-brain.js';
+import { demoBrain } from '../devtools/fake-api/demo-brain.js';
+import { FakeMessagesApi } from '../devtools/fake-api/server.js';
 import { researcherAgent } from '../agents/researcher/agent.js';
+import { conciergeAgent } from '../agents/concierge/agent.js';
 import type { ModelEndpoint } from '../activities/index.js';
 import { createAgentWorker } from '../worker/create-worker.js';
 import { startDevServer, temporalAnswers, type DevServer } from './dev-server.js';
@@ -31,10 +31,12 @@ const PROMPT =
   process.argv.slice(2).find((a) => !a.startsWith('--')) ??
   (AGENT === 'researcher'
     ? 'How does durable execution keep an AI agent from losing its work?'
-    : APPROVE
-      ? 'My order 48810 is late. Please open a support ticket so someone follows up.'
-      : 'Hi, where are my orders 48810 and 99999?');
-const DEMO_AGENTS = [triageAgent, researcherAgent];
+    : AGENT === 'concierge'
+      ? 'My order 48810 is late. And how does durable execution keep an AI agent from losing its work?'
+      : APPROVE
+        ? 'My order 48810 is late. Please open a support ticket so someone follows up.'
+        : 'Hi, where are my orders 48810 and 99999?');
+const DEMO_AGENTS = [triageAgent, researcherAgent, conciergeAgent];
 const DB_FILE = fileURLToPath(new URL('../.temporal/dev.db', import.meta.url));
 const OFFLINE_KEY = 'offline-demo-key';
 
@@ -71,10 +73,8 @@ async function demo(): Promise<number> {
         `Model: Claude (${DEMO_AGENTS.find((a) => a.name === AGENT)?.model ?? triageAgent.model}) via ${process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'}`,
       );
     } else {
-      // The scripted model plays whichever agent asks: web search offered → the researcher.
-      const brain = (req: RecordedRequest) =>
-        (req.body.tools ?? []).some((t) => 'type' in t && t.type === 'web_search_20250305') ? researcherBrain(req) : triageBrain(req);
-      const fake = await FakeMessagesApi.start({ brain, apiKey: OFFLINE_KEY });
+      // The scripted model plays whichever agent asks (devtools/fake-api/demo-brain.ts).
+      const fake = await FakeMessagesApi.start({ brain: demoBrain, apiKey: OFFLINE_KEY });
       cleanup.push(() => fake.close());
       endpoint = { apiKey: OFFLINE_KEY, baseURL: fake.url };
       console.log(`Model: ANTHROPIC_API_KEY is not set, so the local scripted model server at ${fake.url} answers (offline demo).`);

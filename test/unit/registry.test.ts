@@ -1,7 +1,7 @@
 /** Agent definitions are checked when a worker starts; overrides when a run starts. */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { defineAgent, defineTool, type AgentTool } from '../../agents/define.js';
+import { agentTool, defineAgent, defineTool, type AgentTool } from '../../agents/define.js';
 import { AgentRegistry } from '../../agents/registry.js';
 import { triageAgent } from '../../agents/triage/agent.js';
 
@@ -9,6 +9,33 @@ const tool = (name: string) => defineTool({ name, description: 'd', inputSchema:
 const agent = (tools: AgentTool<unknown>[] = [tool('t')], name = 'a') => defineAgent({ name, model: 'm', max_tokens: 10, tools });
 
 describe('AgentRegistry', () => {
+  it('agents as tools: the offered agent must be served too; the config records it; the API sees a plain tool', () => {
+    const ask = agentTool({ name: 'ask_b', description: 'Ask b.', agent: 'b', timeout: '10m' });
+    const a = defineAgent({ name: 'a', model: 'm', max_tokens: 10, tools: [ask] });
+    expect(() => new AgentRegistry([a])).toThrow(
+      'agent "a", tool "ask_b": offers agent "b", which this worker does not serve (serve it too)',
+    );
+    const b = defineAgent({ name: 'b', model: 'm', max_tokens: 10, tools: [] });
+    const config = new AgentRegistry([a, b]).resolve('a');
+    expect(config.tools.ask_b).toMatchObject({ agent: { name: 'b', timeout: '10m' } });
+    expect(config.request.tools).toEqual([
+      {
+        name: 'ask_b',
+        description: 'Ask b.',
+        input_schema: {
+          type: 'object',
+          properties: { prompt: { type: 'string', description: expect.stringContaining('agent "b"') } },
+          required: ['prompt'],
+          additionalProperties: false,
+        },
+      },
+    ]);
+    const badTimeout = agentTool({ name: 'ask_c', description: 'c', agent: 'b', timeout: 'soon' });
+    expect(() => new AgentRegistry([defineAgent({ ...a, tools: [badTimeout] }), b])).toThrow(
+      `tool "ask_c": timeout must be a duration like '30m'`,
+    );
+  });
+
   it('refuses duplicate tool names', () => {
     expect(() => new AgentRegistry([agent([tool('x'), tool('x')])])).toThrow('agent "a", tool "x": duplicate tool name');
   });

@@ -10,6 +10,7 @@ import {
   callCost,
   emptyLedger,
   formatUsd,
+  addSubAgentToLedger,
   mergeLedgers,
   MODEL_PRICES,
   priceOf,
@@ -189,5 +190,26 @@ describe('the rate gate', () => {
     const waiting = gate.pass(ac.signal);
     ac.abort(new Error('cancelled'));
     await expect(waiting).rejects.toThrow('cancelled');
+  });
+});
+
+describe('sub-agents in the ledger', () => {
+  it("roll up into the caller's totals and are attributed by agent, runs summed; a null price stays null", () => {
+    const price = builtInPrices().models['claude-haiku-4-5']!;
+    const own = addToLedger(emptyLedger(), 'claude-haiku-4-5', billedUsage({ input_tokens: 1000, output_tokens: 100 }), price);
+    const child = addToLedger(emptyLedger(), 'claude-haiku-4-5', billedUsage({ input_tokens: 2000, output_tokens: 200 }), price);
+    const once = addSubAgentToLedger(own, 'triage', child);
+    expect(once.usd).toBeCloseTo(own.usd! + child.usd!, 12);
+    expect(once.byModel['claude-haiku-4-5']).toMatchObject({ input_tokens: 3000, output_tokens: 300, calls: 2 });
+    expect(once.subAgents).toEqual({ triage: { runs: 1, usd: child.usd, tokens: 2200 } });
+    const twice = addSubAgentToLedger(once, 'triage', child);
+    expect(twice.subAgents?.triage).toEqual({ runs: 2, usd: child.usd! * 2, tokens: 4400 });
+    // Carried on: a later call keeps the attribution.
+    expect(addToLedger(twice, 'claude-haiku-4-5', billedUsage({ input_tokens: 1 }), price).subAgents).toEqual(twice.subAgents);
+    const unpriced = addToLedger(emptyLedger(), 'mystery', billedUsage({ input_tokens: 5 }), undefined);
+    const withUnpriced = addSubAgentToLedger(twice, '__proto__', unpriced);
+    expect(withUnpriced.usd).toBeNull();
+    expect(Object.hasOwn(withUnpriced.subAgents!, '__proto__')).toBe(true);
+    expect(withUnpriced.subAgents!['__proto__']).toEqual({ runs: 1, usd: null, tokens: 5 });
   });
 });

@@ -378,7 +378,8 @@ describe('start is idempotent by id', () => {
 
   it('while the run is live, the same request attaches to it and a different one is refused', async () => {
     const id = `idem-live-${Date.now()}`;
-    h.fake.script(toolUses([{ name: 'echo', input: { text: 'slow', delay_ms: 6_000 } }]), text('done'));
+    // Live for the five CLI calls below (each a Node process: ~1–2 s on a busy 2-core machine).
+    h.fake.script(toolUses([{ name: 'echo', input: { text: 'slow', delay_ms: 15_000 } }]), text('done'));
     const first = await cli('start', 'toolbox', 'check order 48810', '--id', id);
     expect(first).toMatchObject({ code: 0, stderr: '', stdout: `started ${id}\n${url(id)}\n` });
     const runId = (await h.client.workflow.getHandle(id).describe()).runId;

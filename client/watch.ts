@@ -39,8 +39,13 @@ export async function tellRun(run: RunHandle, opts: { follow: boolean; out: Watc
       let token: Uint8Array | undefined;
       for (;;) {
         let res;
+        // A signal per long poll, tied to the watch's: the client adds a listener to the signal it
+        // is given and a long watch makes hundreds of polls (Node warns past 10 listeners).
+        const call = new AbortController();
+        const onAbort = () => call.abort();
+        abort.signal.addEventListener('abort', onAbort, { once: true });
         try {
-          res = await client.connection.withAbortSignal(abort.signal, () =>
+          res = await client.connection.withAbortSignal(call.signal, () =>
             client.workflowService.getWorkflowExecutionHistory({
               namespace: client.options.namespace,
               execution: { workflowId: run.workflowId, runId },
@@ -51,6 +56,8 @@ export async function tellRun(run: RunHandle, opts: { follow: boolean; out: Watc
         } catch (e) {
           if (story.stuck) return story; // the stuck line ends the watch
           throw e;
+        } finally {
+          abort.signal.removeEventListener('abort', onAbort);
         }
         for (const e of res.history?.events ?? []) {
           next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? next;

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { launchChromium } from './support/chromium.js';
@@ -82,4 +82,32 @@ it('a run awaiting approval is found in the UI by its search attribute, its deta
   await page.close();
   await h.runner.approve(run.workflowId, { by: 'ui test' });
   expect((await run.result()).status).toBe('completed');
+}, 120_000);
+
+it('a sub-agent is a child workflow of its caller: named in the timeline, listed under Relationships, with its own page', async () => {
+  h.fake.script(
+    toolUses([{ name: 'ask_triage', input: { prompt: 'Where is order 48810?' }, id: 'toolu_ui_child' }]),
+    triageBrain,
+    triageBrain,
+    text('Triage says it shipped.'),
+  );
+  const r = await h.run('delegator', 'Ask triage about order 48810.');
+  expect(r.status).toBe('completed');
+  const childId = `${r.workflowId}/toolu_ui_child`;
+  const parentUrl = `${inject('temporalUiUrl')}/namespaces/default/workflows/${encodeURIComponent(r.workflowId)}`;
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(parentUrl);
+  // The child's start, with the summary the caller gave it, in the caller's timeline.
+  await expect(page.getByText('triage · for delegator (toolu_ui_child)').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await page.getByText('Relationships').first().click();
+  const child = page.getByText(childId).first();
+  await expect(child.waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}sub-agent-relationships.png`, fullPage: true });
+  // Its own page: its own history, its prompt as input.
+  await page.goto(`${inject('temporalUiUrl')}/namespaces/default/workflows/${encodeURIComponent(childId)}`);
+  await expect(page.getByText('"Where is order 48810?"').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await expect(page.getByText('claude-sonnet-4-6 · turn 1').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await page.close();
 }, 120_000);

@@ -10,6 +10,7 @@ import type { RunConfig } from '../contract/config.js';
 import { InvalidRunInputError, redactKeys, resolutionFailure } from '../contract/failures.js';
 import { builtInPrices, priceOf, PRICES_CHECKED, type PriceTable } from '../contract/prices.js';
 import { withMcpTools } from '../agents/mcp.js';
+import { withStructuredOutput } from '../agents/output.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import { listMcpTools } from './mcp/resolve.js';
 import { McpSessions } from './mcp/sessions.js';
@@ -68,6 +69,8 @@ export function createActivities(opts: {
         // MCP servers' tools are listed now, and recorded with the configuration: the run keeps them.
         const def = registry.agent(input.agent);
         if (def?.mcpServers?.length) config = withMcpTools(config, def, await listMcpTools(mcp, def, redact), input.overrides);
+        // The structured-output tool comes last, once every other tool is known (a clash is refused).
+        if (def) config = withStructuredOutput(config, def, input);
         const model = config.request.model;
         const price = priceOf(model, prices) ?? null;
         if (!price && config.budget?.maxCostUsd !== undefined) {

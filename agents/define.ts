@@ -286,6 +286,14 @@ export interface AgentDefinition {
   thinking?: ThinkingConfigParam;
   temperature?: number;
   stop_sequences?: string[];
+  /**
+   * Structured output by default: the run's answer must be JSON valid against this schema (a JSON
+   * Schema object, or a zod object schema), given through the runner's output tool (see the
+   * README, "Structured output"). A run's own `outputSchema` replaces it; sessions ignore it.
+   */
+  outputSchema?: JsonObjectSchema | z.ZodType<Record<string, unknown>>;
+  /** How many times the model may try to give a valid structured output (default 3, at most 10). */
+  outputAttempts?: number;
   /** Default `DEFAULT_MAX_TURNS` (100). */
   maxTurns?: number;
   /** Activity options of the model call, each defaulting to `DEFAULT_MODEL_POLICY`. */

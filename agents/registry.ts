@@ -17,6 +17,8 @@ import type { ToolUnion } from '../contract/messages.js';
 import { MAX_BUDGET_USD, overridesProblem } from '../contract/run-input.js';
 import { apiTool, isAgentAsTool, isServerTool, type AgentAsTool, type AgentDefinition, type AgentTool, type ServerTool } from './define.js';
 import { checkMcpServers } from './mcp.js';
+import { agentOutputProblem } from './output.js';
+import { OUTPUT_TOOL } from '../contract/output-schema.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
 /** Server tools' types carry their version date: `web_search_20250305`, `code_execution_20250825`, … */
@@ -61,6 +63,7 @@ export class AgentRegistry {
         const where = `, tool "${String(tool.name)}"`;
         if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) throw bad(`${where}: name must match ${TOOL_NAME}`);
         if (names.has(tool.name)) throw bad(`${where}: duplicate tool name`);
+        if (tool.name === OUTPUT_TOOL) throw bad(`${where}: the name is reserved for the runner's structured-output tool`);
         names.add(tool.name);
         if (isServerTool(tool)) {
           // Sent to the API as written; the API checks the type's own options.
@@ -82,6 +85,8 @@ export class AgentRegistry {
         tools.set(tool.name, tool);
       }
       checkMcpServers(def.name, def.mcpServers);
+      const outputProblem = agentOutputProblem(def);
+      if (outputProblem) throw bad(`: ${outputProblem}`);
       this.agents.set(def.name, { def, tools, serverTools, subAgents });
     }
     // Agents offered as tools must be served here too (a child run starts on the same task queue).

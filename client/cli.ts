@@ -33,6 +33,7 @@ import { tellRun, type WatchOutput } from './watch.js';
 import { flag, json, str, UsageError, type CliIO, type Command, type Values } from './cli-kit.js';
 import { PEOPLE_COMMANDS } from './cli-people.js';
 import { budgetOverrides, SPEND_COMMANDS } from './cli-spend.js';
+import { OUTPUT_OPTIONS, outputStartOptions } from './cli-output.js';
 import { formatUsd } from '../contract/prices.js';
 
 export type { CliIO };
@@ -71,9 +72,10 @@ const COMMANDS: Record<string, Command> = {
       },
       'max-cost-usd': { type: 'string', value: 'USD', help: "the run's budget in dollars (replaces the agent's)" },
       'max-total-tokens': { type: 'string', value: 'N', help: "the run's budget in tokens of every kind (replaces the agent's)" },
+      ...OUTPUT_OPTIONS,
     },
     async run({ args: [agent = '', arg], values, io, connect }) {
-      const opts: StartOptions = flag(values, 'rerun') ? { rerun: true } : {};
+      const opts: StartOptions = { ...(flag(values, 'rerun') && { rerun: true }), ...(await outputStartOptions(values)) };
       const overrides = budgetOverrides(values);
       if (overrides) opts.overrides = overrides;
       const id = str(values, 'id');

@@ -9,6 +9,7 @@
  * come through here: it stays byte-exact.
  */
 import type { MessageParam, ToolResultBlockParam } from '../contract/messages.js';
+import { OUTPUT_NUDGE_START } from '../contract/output-schema.js';
 import type { RunResult } from '../contract/run.js';
 import { formatUsd, type CostLedger } from '../contract/prices.js';
 
@@ -97,7 +98,9 @@ export function transcriptLines(messages: readonly MessageParam[]): string[] {
   let turn = 0;
   for (const m of messages) {
     if (m.role === 'user') {
-      if (typeof m.content === 'string') out.push(...labelled('user: ', m.content));
+      // The runner's own request for a structured output is told as such.
+      if (typeof m.content === 'string')
+        out.push(...labelled(m.content.startsWith(OUTPUT_NUDGE_START) ? 'user (runner): ' : 'user: ', m.content));
       else {
         const texts = m.content.flatMap((b) => (b.type === 'text' ? [b.text] : []));
         if (texts.length) out.push(...labelled('user: ', texts.join(' ')));
@@ -183,12 +186,22 @@ export function summaryLines(r: RunResult, url?: string): string[] {
         ? ` (cache: ${u.cache_read_input_tokens} read, ${u.cache_creation_input_tokens} written)`
         : ''),
   ];
+  if (r.output !== undefined) lines.unshift(...outputLines(r.output));
   if (r.cost) lines.push(costLine(r.cost));
   if (r.stopDetail) lines.push(`stopped: ${reason(r.stopDetail)}`);
   if (r.error) lines.push(`error: ${reason(r.error)}`);
   lines.push(`workflow id: ${oneLine(r.workflowId)}`);
   if (url) lines.push(`Temporal UI: ${url}`);
   return lines;
+}
+
+/**
+ * A run's structured output as indented JSON lines under `output:`. JSON text has no raw line
+ * breaks inside strings, so each line is the JSON's own; {@link plain} removes what JSON leaves
+ * unescaped (DEL, C1 controls).
+ */
+export function outputLines(output: unknown): string[] {
+  return ['output:', ...(JSON.stringify(output, null, 2) ?? 'null').split('\n').map((l) => `${INDENT}${plain(l)}`)];
 }
 
 /** A run's cost in one line: the total, and each model's share when there are several. */

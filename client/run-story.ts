@@ -6,10 +6,11 @@
 import { defaultPayloadConverter, type Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { ActivityNames, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
+import { ActivityNames, type ModelCallInput, type ModelCallResult, type ToolCallInput } from '../contract/activities.js';
 import type { ToolResultBlockParam } from '../contract/messages.js';
 import type { RunConfig, RunPricing } from '../contract/config.js';
 import { addBilled, billedUsage, callCost, formatUsd } from '../contract/prices.js';
+import { OUTPUT_ACCEPTED, OUTPUT_NUDGE_START } from '../contract/output-schema.js';
 import type { RunInput, RunResult } from '../contract/run.js';
 import type { BudgetResult, DecideResult } from '../contract/workflow.js';
 import { assistantTextLines, citationLines, clip, labelled, oneLine, reason, serverToolLines } from './format.js';
@@ -74,6 +75,9 @@ export class RunStory {
   private readonly updates = new Map<string, { name: string; args: unknown }>();
   /** The prices the run is billed at (from its resolved configuration), for each turn's cost. */
   private pricing: RunPricing | undefined;
+  /** The run's structured-output tool (from its configuration), and the last turn's calls of it. */
+  private outputTool: string | undefined;
+  private outputCalls: string[] = [];
   /** The run's result once the history shows it closed. */
   result: RunResult | undefined;
   /** How the run closed: completed, failed, cancelled, terminated, timed out. */
@@ -112,7 +116,7 @@ export class RunStory {
       }
       if (type === ActivityNames.resolveAgent && marker.details?.result) {
         const [config] = (await decodePayloads(this.converter, marker.details.result)) as [RunConfig | undefined];
-        this.pricing = config?.pricing;
+        this.configured(config);
       }
       return [];
     }
@@ -123,7 +127,7 @@ export class RunStory {
       const [input] = await decodePayloads(this.converter, scheduled.input);
       if (scheduled.activityType?.name === ActivityNames.runTool) this.scheduledTools.add((input as ToolCallInput).toolUse.id);
       this.pending.set(id, { type: scheduled.activityType?.name ?? '', scheduledAt: at, input, attempt: 1 });
-      return [];
+      return scheduled.activityType?.name === ActivityNames.callModel ? this.outputVerdicts(input as ModelCallInput) : [];
     }
     const started = e.activityTaskStartedEventAttributes;
     if (started) {
@@ -293,7 +297,7 @@ export class RunStory {
 
   private completedLines(p: Pending, value: unknown, at: number): string[] {
     const stats = `${this.took(p, at)}, ${p.attempt} attempt${p.attempt === 1 ? '' : 's'}`;
-    if (p.type === ActivityNames.resolveAgent) this.pricing = (value as RunConfig | undefined)?.pricing;
+    if (p.type === ActivityNames.resolveAgent) this.configured(value as RunConfig | undefined);
     if (p.type === ActivityNames.callModel) {
       const { message: m, failedAttempts, rateLimit } = value as ModelCallResult;
       const turn = (p.input as { turn: number }).turn;
@@ -312,7 +316,10 @@ export class RunStory {
         else if (b.type === 'text') out.push(...assistantTextLines(b.text, continues), ...citationLines(b));
         else if (b.type === 'thinking') out.push(`${I}(thinking: ${clip(b.thinking, 100)})`);
         else if (b.type === 'redacted_thinking') out.push(`${I}(redacted thinking)`);
+        else if (b.type === 'tool_use' && b.name === this.outputTool)
+          out.push(`${I}→ tool ${oneLine(b.name)} ${clip(JSON.stringify(b.input), 200)}`);
       }
+      this.outputCalls = this.lastToolUses.filter((t) => t.name === this.outputTool).map((t) => t.id);
       return out;
     }
     if (p.type === ActivityNames.runTool) {
@@ -338,13 +345,45 @@ export class RunStory {
     return `${tokens} · ${formatUsd(callCost(billed, price, this.pricing.serverTools))}`;
   }
 
+  /** What the run learns from its configuration: its prices, its structured-output tool. */
+  private configured(config: RunConfig | undefined): void {
+    this.pricing = config?.pricing;
+    this.outputTool = config?.output?.tool;
+  }
+
+  /**
+   * A structured-output call is answered in the workflow, with no activity: its verdict shows in
+   * the next model call's input (a rejection, or the runner asking again after a turn ended
+   * without one), or in the result (accepted).
+   */
+  private outputVerdicts(input: ModelCallInput | undefined): string[] {
+    if (!this.outputTool) return [];
+    const last = input?.request.messages.at(-1);
+    if (last?.role !== 'user') return [];
+    if (typeof last.content === 'string')
+      return last.content.startsWith(OUTPUT_NUDGE_START) ? labelled('user (runner): ', last.content) : [];
+    const out: string[] = [];
+    for (const b of last.content) {
+      if (b.type === 'tool_result' && this.outputCalls.includes(b.tool_use_id))
+        out.push(`${I}  ${b.is_error ? '✗ error: ' : '← '}${clip(blockText(b.content), 240)}`);
+    }
+    this.outputCalls = [];
+    return out;
+  }
+
   private async closeLines(e: HistoryEvent): Promise<string[]> {
     const done = e.workflowExecutionCompletedEventAttributes;
     if (done) {
       const [r] = (await decodePayloads(this.converter, done.result)) as [RunResult];
       this.result = r;
       this.closed = r.status === 'cancelled' ? 'cancelled' : 'completed';
-      return r.status === 'cancelled' ? [`run cancelled: ${reason(r.error ?? '')}`] : labelled('final answer: ', r.finalText);
+      if (r.status === 'cancelled') return [`run cancelled: ${reason(r.error ?? '')}`];
+      if (r.output === undefined) return labelled('final answer: ', r.finalText);
+      // Structured output: the accepted call, then the answer's text if it had any (the output itself closes the summary).
+      return [
+        ...(this.outputCalls.length ? [`${I}  ← ${OUTPUT_ACCEPTED}`] : []),
+        ...(r.finalText ? labelled('final answer: ', r.finalText) : []),
+      ];
     }
     const failed = e.workflowExecutionFailedEventAttributes;
     if (failed) {

@@ -58,6 +58,14 @@ export interface StartOptions {
   overrides?: RunOverrides;
   /** Start a new run even if a run with this workflow id already ran (a live one is still attached to, never duplicated). */
   rerun?: boolean;
+  /**
+   * Structured output: the run's answer must be JSON valid against this JSON Schema (an object
+   * schema in the subset strict tool use accepts); `result.output` carries it. Replaces the
+   * agent's own output schema.
+   */
+  outputSchema?: Record<string, unknown>;
+  /** How many times the model may try to give a valid output (default the agent's, else 3; at most 10). */
+  outputAttempts?: number;
 }
 
 const RUN_STATUSES = ['running', 'awaiting_approval', 'awaiting_message', 'awaiting_budget', 'completed', 'failed', 'cancelled'];
@@ -89,7 +97,7 @@ export function workflowIdProblem(id: unknown, label = 'workflowId'): string | n
   return null;
 }
 
-const START_OPTIONS: readonly string[] = ['workflowId', 'overrides', 'rerun'];
+const START_OPTIONS: readonly string[] = ['workflowId', 'overrides', 'rerun', 'outputSchema', 'outputAttempts'];
 
 /** Memo key carrying a random id of the start request, so `start` can tell a run it started from one it attached to. */
 const START_REQUEST_MEMO = 'agentRunnerStartRequest';
@@ -115,6 +123,8 @@ function requestDifference(theirs: unknown, ours: RunInput): string | null {
   if (canonical(t.messages) !== canonical(ours.messages))
     return t.messages === undefined ? 'it started from a prompt' : 'its messages differ';
   if (canonical(noOverrides(t.overrides)) !== canonical(noOverrides(ours.overrides))) return 'its overrides differ';
+  if (canonical(t.outputSchema) !== canonical(ours.outputSchema) || t.outputAttempts !== ours.outputAttempts)
+    return 'its structured output differs';
   return null;
 }
 
@@ -125,6 +135,8 @@ function runInput(agent: string, prompt: unknown, opts: StartOptions): RunInput 
     agent,
     ...(conversation ? { messages: (prompt as { messages: MessageParam[] }).messages } : { prompt: prompt as string }),
     ...(opts.overrides !== undefined && { overrides: opts.overrides }),
+    ...(opts.outputSchema !== undefined && { outputSchema: opts.outputSchema }),
+    ...(opts.outputAttempts !== undefined && { outputAttempts: opts.outputAttempts }),
   };
 }
 

@@ -22,6 +22,10 @@ export const ActivityNames = {
 export interface ResolveAgentInput {
   agent: string;
   overrides?: RunOverrides;
+  /** The run's structured output (replacing the agent's): its schema and/or attempts. */
+  output?: { schema?: Record<string, unknown>; maxAttempts?: number };
+  /** A session: the agent's own output schema does not apply. */
+  session?: true;
 }
 
 /** Input of `callModel`. */

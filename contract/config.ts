@@ -200,4 +200,16 @@ export interface RunConfig {
   promptCaching?: PromptCaching;
   /** The task queue of the model calls (a rate-limited queue of their own); absent: the run's task queue. */
   modelTaskQueue?: string;
+  /** Structured output: the run ends when the model calls this tool with input valid against the schema. */
+  output?: StructuredOutput;
+}
+
+/** A run's structured output, as resolved when it starts (see contract/output-schema.ts). */
+export interface StructuredOutput {
+  /** The runner's output tool, offered in `request.tools` with `strict: true`. */
+  tool: string;
+  /** The schema the answer must match: the tool's `input_schema` (normalized for strict mode). */
+  schema: Record<string, unknown>;
+  /** How many times the model may try (an invalid call, or a turn ended without one, is a try). */
+  maxAttempts: number;
 }

@@ -17,6 +17,7 @@
  * | an MCP server unreachable (or failing to list its tools) when the run starts | `McpServerUnavailable` | yes (a few attempts), then the run fails | `resolveAgent` |
  * | an MCP server definition that cannot work (env variable unset, allow-list naming tools it lacks, a name clash) | `McpServerMisconfigured` | no | `resolveAgent` |
  * | the run failed | `AgentRunFailed` (details: the partial `RunResult`) | no | the workflow |
+ * | no valid structured output (attempts used up, or the run stopped first) | `StructuredOutputMissing` (details: the partial `RunResult`) | no | the workflow |
  *
  * What a tool call's failure tells the *model* (an `is_error` result, the run goes on) is here too:
  * {@link ToolErrorText}.
@@ -63,6 +64,11 @@ export const Failures = {
     remedy: "nothing: retried per the tool's policy, then the model gets an is_error result",
   },
   runFailed: { type: 'AgentRunFailed', retried: false, remedy: 'read the error line; the partial transcript is in the failure details' },
+  noStructuredOutput: {
+    type: 'StructuredOutputMissing',
+    retried: false,
+    remedy: 'read the transcript (in the failure details) for what the model gave; loosen the schema, or allow more attempts',
+  },
   mcpServerUnavailable: {
     type: 'McpServerUnavailable',
     retried: true,

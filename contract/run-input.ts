@@ -5,6 +5,7 @@
  * the agent's key may not use) happen when the run resolves its agent, in its first task.
  */
 import { MAX_CONVERSATION_BYTES } from './config.js';
+import { MAX_OUTPUT_ATTEMPTS, outputSchemaProblem } from './output-schema.js';
 import { MAX_AGENT_DEPTH, OVERRIDE_KEYS, type RunInput } from './run.js';
 
 /** A duration Temporal reads: a number and a unit. */
@@ -29,6 +30,8 @@ export function runInputProblem(input: unknown): string | null {
     return 'run input must be an object { agent, prompt | messages, overrides? }';
   const i = input as Partial<Record<keyof RunInput, unknown>>;
   if (typeof i.agent !== 'string' || i.agent.trim() === '') return 'agent name is required (e.g. "triage")';
+  const output = outputProblem(i);
+  if (output) return output;
   const hasPrompt = i.prompt !== undefined;
   const hasMessages = i.messages !== undefined;
   if (i.session !== undefined) {
@@ -105,6 +108,16 @@ function parentProblem(p: unknown): string | null {
   if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1 || depth > MAX_AGENT_DEPTH)
     return `parent.depth must be an integer from 1 to ${MAX_AGENT_DEPTH} (agents call agents at most ${MAX_AGENT_DEPTH} deep)`;
   return null;
+}
+
+/** The problem with a run's structured output (its schema and attempts), or null. */
+function outputProblem(i: Partial<Record<keyof RunInput, unknown>>): string | null {
+  const n = i.outputAttempts;
+  if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_OUTPUT_ATTEMPTS))
+    return `outputAttempts must be an integer from 1 to ${MAX_OUTPUT_ATTEMPTS}, got ${JSON.stringify(n) ?? kind(n)}`;
+  if (i.outputSchema === undefined) return null;
+  if (i.session !== undefined) return 'outputSchema is for one-shot runs: a session has no structured output';
+  return outputSchemaProblem(i.outputSchema);
 }
 
 function kind(v: unknown): string {

@@ -31,6 +31,15 @@ export interface RunInput {
   prompt?: string;
   /** Or a whole initial conversation, in Messages API shape, starting with a `user` message. */
   messages?: MessageParam[];
+  /**
+   * Structured output: the run's answer must be JSON valid against this JSON Schema (an object
+   * schema, in the subset strict tool use accepts: see contract/output-schema.ts). The model gives
+   * it by calling the runner's output tool; the result carries it as `output`. Replaces the
+   * agent's own `outputSchema`. Not for sessions.
+   */
+  outputSchema?: Record<string, unknown>;
+  /** How many times the model may try to give a valid output (default the agent's, else 3; at most 10). */
+  outputAttempts?: number;
   overrides?: RunOverrides;
   /**
    * A session: after the model ends its turn the run waits for the next user message (the `send`
@@ -102,6 +111,8 @@ export interface RunCarry {
   /** The run's spend so far, and its budget as raised so far. */
   cost?: CostLedger;
   budget?: BudgetLimits;
+  /** Failed attempts at the structured output so far. */
+  outputFailures?: number;
 }
 
 /** A run's budget limits (the configuration's, plus any raises). */
@@ -134,7 +145,8 @@ export interface PendingTurn {
 export type RunStatus = 'completed' | 'failed' | 'cancelled';
 
 /** The model's last stop reason, or the runner's own. */
-export type RunStopReason = StopReason | 'max_turns' | 'cancelled' | 'error' | 'session_idle' | 'session_ended' | 'budget_exceeded';
+export type RunStopReason =
+  StopReason | 'max_turns' | 'cancelled' | 'error' | 'session_idle' | 'session_ended' | 'budget_exceeded' | 'structured_output';
 
 /**
  * The largest result a run returns in one payload, in bytes of JSON: Temporal refuses payloads
@@ -152,6 +164,12 @@ export interface RunResult {
   stopReason: RunStopReason | null;
   /** Text of the last assistant message. */
   finalText: string;
+  /**
+   * The structured output (runs with an output schema): the input of the model's accepted call
+   * of the output tool, valid against the schema. Present on every completed run that asked for
+   * one (stop reason `structured_output`); a run that could not get one fails.
+   */
+  output?: Record<string, unknown>;
   /** Model calls made. */
   turns: number;
   usage: UsageTotals;

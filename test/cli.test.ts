@@ -104,7 +104,7 @@ describe('bad input: one line, non-zero exit, nothing started', () => {
     [
       ['start', 'triage', 'x', '--bogus'],
       2,
-      'error: start does not take --bogus; its options: --id, --rerun, --wait, --json, --prompt-file, --max-cost-usd, --max-total-tokens (see agent-runner start --help)',
+      'error: start does not take --bogus; its options: --id, --rerun, --wait, --json, --prompt-file, --max-cost-usd, --max-total-tokens, --output-schema, --output-attempts (see agent-runner start --help)',
     ],
     [['result', 'a', 'b'], 2, 'error: result takes <workflowId> (see agent-runner result --help)'],
     [['result', 'no-such-run-123'], 1, `error: no run with workflow id "no-such-run-123" in namespace "default" at`],

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stateQuery } from '../contract/workflow.js';
+import { OUTPUT_TOOL } from '../contract/output-schema.js';
+import { toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { decodePayloads } from '../client/run-story.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -39,4 +41,19 @@ it('a triage run: its input, result and state, and the signal and progress shape
   expect(valid('run-input', { agent: 'triage', prompt: 42 })).not.toBe('valid');
   expect(valid('cancel-args', { reason: 'user left' })).toBe('valid');
   expect(valid('model-progress', { phase: 'streaming', outputTokens: 12, events: 30 })).toBe('valid');
+});
+
+it('a structured-output run: its input (with the schema) and result (with the output) are valid', async () => {
+  const outputSchema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+  h.fake.script(toolUses([{ name: OUTPUT_TOOL, input: { answer: 'yes' } }]));
+  const { handle, ...result } = await h.run('toolbox', 'answer', { outputSchema, outputAttempts: 2 });
+  expect(result).toMatchObject({ status: 'completed', stopReason: 'structured_output', output: { answer: 'yes' } });
+  expect(valid('run-result', result)).toBe('valid');
+  const history = await handle.fetchHistory();
+  const [input] = await decodePayloads(
+    h.client.options.loadedDataConverter,
+    history.events?.[0]?.workflowExecutionStartedEventAttributes?.input,
+  );
+  expect(input).toMatchObject({ outputSchema, outputAttempts: 2 });
+  expect(valid('run-input', input)).toBe('valid');
 });

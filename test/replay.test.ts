@@ -14,6 +14,7 @@ import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { researcherBrain } from '../devtools/fake-api/researcher-brain.js';
 import { dataConverter } from '../connection/codecs.js';
+import { OUTPUT_TOOL } from '../contract/output-schema.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
@@ -84,6 +85,23 @@ describe('runs with tools from elsewhere replay too', () => {
     expect(r).toMatchObject({ status: 'completed', turns: 2 });
     await recordAndReplay('child-agent-run', r.workflowId);
     await recordAndReplay('child-agent-run-child', `${r.workflowId}/toolu_golden_child`);
+  });
+});
+
+describe('structured output replays too', () => {
+  it('a run nudged, then its output rejected (beside another tool), then accepted', async () => {
+    h.fake.script(
+      text('Seven.'),
+      toolUses([
+        { name: OUTPUT_TOOL, input: { answer: 7 } },
+        { name: 'echo', input: { text: 'x' } },
+      ]),
+      toolUses([{ name: OUTPUT_TOOL, input: { answer: 'seven' } }]),
+    );
+    const outputSchema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+    const r = await h.run('toolbox', 'answer', { outputSchema });
+    expect(r).toMatchObject({ status: 'completed', stopReason: 'structured_output', output: { answer: 'seven' }, turns: 3 });
+    await recordAndReplay('structured-output-run', r.workflowId);
   });
 });
 

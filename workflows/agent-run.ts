@@ -23,11 +23,13 @@ import {
   patched,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { ResolveAgentInput } from '../contract/activities.js';
 import { DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TIMEOUT, type RunConfig } from '../contract/config.js';
 import { failureLine, Failures } from '../contract/failures.js';
 import type { PendingTurn, RunInput, RunResult } from '../contract/run.js';
 import { runInputProblem } from '../contract/run-input.js';
 import { resolveAgent, resolveAgentLocally } from './activities.js';
+import { afterOutputTurn, requireOutput } from './output.js';
 import { AgentRun } from './run-state.js';
 import { fitContext, takeTurn, toolPhase, type TurnOutcome } from './turn.js';
 
@@ -44,6 +46,7 @@ export async function agentRun(input: RunInput): Promise<RunResult> {
       if (pending && (await resumeTurn(run, config, input, pending)) === 'stop') return;
       await converse(run, config, input);
     });
+    requireOutput(run);
   } catch (e) {
     if (e instanceof ApplicationFailure || e instanceof ContinueAsNew) throw e; // a failed run / the next execution
     if (!isCancellation(e)) run.fail(failureLine(e));
@@ -92,7 +95,8 @@ async function turns(run: AgentRun, config: RunConfig, input: RunInput): Promise
       return 'stop';
     }
     await continueAsNewIfDue(run, config, input);
-    const outcome: TurnOutcome = await takeTurn(run, config);
+    let outcome: TurnOutcome = await takeTurn(run, config);
+    if (config.output) outcome = afterOutputTurn(run, config.output, outcome);
     if (outcome === 'done') return 'done';
     if (typeof outcome === 'object') await handOver(run, config, input, outcome.handoff);
   }
@@ -101,9 +105,10 @@ async function turns(run: AgentRun, config: RunConfig, input: RunInput): Promise
 
 /** A turn handed over while its calls waited for approval: finish it, then go on as usual. */
 async function resumeTurn(run: AgentRun, config: RunConfig, input: RunInput, pending: PendingTurn): Promise<'next_turn' | 'stop'> {
-  const outcome = await toolPhase(run, config, pending.turn, pending.calls, pending);
+  let outcome = await toolPhase(run, config, pending.turn, pending.calls, pending);
+  if (config.output) outcome = afterOutputTurn(run, config.output, outcome);
   if (typeof outcome === 'object') await handOver(run, config, input, outcome.handoff);
-  return run.cancelled ? 'stop' : 'next_turn';
+  return run.cancelled || outcome === 'done' ? 'stop' : 'next_turn';
 }
 
 /** The run's configuration: resolved once when it starts, carried across executions. */
@@ -111,7 +116,7 @@ async function runConfig(input: RunInput, run: AgentRun): Promise<RunConfig> {
   let config = input.carry?.config;
   if (!config) {
     try {
-      const request = { agent: run.agent, ...(input.overrides && { overrides: input.overrides }) };
+      const request = { agent: run.agent, ...(input.overrides && { overrides: input.overrides }), ...outputRequest(input) };
       // Versioned: runs started before resolved the agent with a (remote) activity.
       config = patched('resolve-agent-locally') ? await resolveAgentLocally(request) : await resolveAgent(request);
     } catch (e) {
@@ -157,6 +162,15 @@ async function handOver(run: AgentRun, config: RunConfig, input: RunInput, pendi
       ...(pendingTurn && { pendingTurn }),
       ...(run.spend.ledger && { cost: run.spend.ledger }),
       ...(run.spend.limits && { budget: run.spend.limits }),
+      ...(run.outputFailures > 0 && { outputFailures: run.outputFailures }),
     },
   });
+}
+
+/** What the run asks of structured output, for its resolution (nothing, for runs that ask nothing). */
+function outputRequest(input: RunInput): Pick<ResolveAgentInput, 'output' | 'session'> {
+  if (input.session) return { session: true };
+  const { outputSchema: schema, outputAttempts: maxAttempts } = input;
+  if (schema === undefined && maxAttempts === undefined) return {};
+  return { output: { ...(schema !== undefined && { schema }), ...(maxAttempts !== undefined && { maxAttempts }) } };
 }

@@ -88,6 +88,9 @@ export class AgentRun {
   exchangeStartTurns: number;
   /** When a waiting session ends if no message comes (ISO). */
   idleDeadline: string | undefined;
+  /** The structured output, once the model gave a valid one; failed attempts at it so far. */
+  output: Record<string, unknown> | undefined;
+  outputFailures: number;
   /**
    * How many leading messages are exactly the last completed model call's input plus its reply
    * (both in this execution's history), or 0. A result too large for one payload leaves them out.
@@ -114,6 +117,7 @@ export class AgentRun {
     this.elided = carry?.elided ?? 0;
     this.exchangeStartTurns = carry?.exchangeStartTurns ?? 0;
     this.parent = input?.parent;
+    this.outputFailures = carry?.outputFailures ?? 0;
     if (input?.session && !carry && input.prompt === undefined && input.messages === undefined) this.messages = [];
     // Runs started without the search attributes (i.e. not by our client) are not upserted, so an
     // unregistered attribute can never fail a workflow task and leave the run stuck.
@@ -268,6 +272,7 @@ export class AgentRun {
         status,
         stopReason: this.stopReason,
         finalText: finalTextOf(this.messages),
+        ...(this.output !== undefined && { output: this.output }),
         turns: this.turns,
         usage: this.usage,
         messages: this.messages,

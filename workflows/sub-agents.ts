@@ -92,6 +92,8 @@ function answerOf(r: RunResult, agent: string, answer: (text: string, isError?: 
     const why = r.stopReason === 'max_turns' ? 'its turn limit' : `its budget (${r.stopDetail ?? 'spent'})`;
     return answer(`Agent "${agent}" stopped at ${why} before finishing${text ? `. Its last text: ${text}` : '.'}`, true);
   }
+  // A sub-agent that gives structured output answers with it, as JSON text.
+  if (r.output !== undefined) return answer(JSON.stringify(r.output));
   return answer(text || `Agent "${agent}" finished without a text answer (stop reason ${r.stopReason ?? 'none'}).`);
 }
 

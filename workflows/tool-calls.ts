@@ -14,6 +14,7 @@ import { failureLine, ToolErrorText } from '../contract/failures.js';
 import type { ToolResultBlockParam, ToolUseBlock } from '../contract/messages.js';
 import type { PendingTurn } from '../contract/run.js';
 import { needsApproval, runTool, runToolLocally } from './activities.js';
+import { outputResult } from './output.js';
 import type { AgentRun } from './run-state.js';
 import { runSubAgent } from './sub-agents.js';
 import { toolSummary } from './transcript.js';
@@ -69,6 +70,8 @@ async function runToolCall(
   opts: { inActivity: Set<string>; waitingSince: number | undefined },
 ): Promise<ToolResultBlockParam> {
   const isError = (text: string): ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: call.id, content: text, is_error: true });
+  // The runner's structured-output tool is answered here, at once (workflows/output.ts).
+  if (config.output && call.name === config.output.tool) return outputResult(run, config.output, call);
   // The name comes from the model (a prompt injection can steer it to `constructor` or
   // `__proto__`): only the config's own keys are tools.
   const policy = Object.hasOwn(config.tools, call.name) ? config.tools[call.name] : undefined;

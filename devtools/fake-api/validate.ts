@@ -10,6 +10,7 @@
 
 import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages';
 import { breakpointCount, breakpointTtls, MAX_BREAKPOINTS } from './prompt-cache.js';
+import { checkStrictTools } from './strict.js';
 
 type Obj = Record<string, unknown>;
 
@@ -266,7 +267,7 @@ function checkTools(tools: unknown): Problem {
     if (names.has(tool.name)) return 'tools: Tool names must be unique.';
     names.add(tool.name);
   }
-  return null;
+  return checkStrictTools(tools);
 }
 
 function checkToolChoice(choice: unknown, tools: unknown): Problem {

@@ -139,8 +139,15 @@ describe('committed golden histories replay against the current code', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
   });
   it.each(files)('%s', async (file) => {
-    const json = JSON.parse(readFileSync(`${GOLDEN_DIR}${file}`, 'utf8')) as { events: { eventType: string }[] };
+    const json = JSON.parse(readFileSync(`${GOLDEN_DIR}${file}`, 'utf8')) as {
+      events: { eventType: string; startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId?: string } }[];
+    };
     expect(json.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
-    await Worker.runReplayHistory(replayOptions(), json, file);
+    // A run that started sub-agents named them `<its id>/<tool_use id>`: replay it under its own id.
+    const child = json.events.find(
+      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+    )?.startChildWorkflowExecutionInitiatedEventAttributes;
+    const workflowId = child?.workflowId ? child.workflowId.slice(0, child.workflowId.lastIndexOf('/')) : file;
+    await Worker.runReplayHistory(replayOptions(), json, workflowId);
   });
 });

@@ -76,6 +76,11 @@ export interface FakeMessagesApiOptions {
    * the `anthropic-ratelimit-requests-*` headers.
    */
   rateLimit?: { requestsPerSecond: number };
+  /**
+   * The prompt cache's clock (default `Date.now`): a benchmark can let minutes pass between two
+   * requests, and see 5-minute cache entries expire where 1-hour ones do not.
+   */
+  now?: () => number;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -114,7 +119,7 @@ export class FakeMessagesApi {
   readonly #queue: Responder[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #wakers = new Set<() => void>();
-  readonly #promptCache = new PromptCache();
+  readonly #promptCache: PromptCache;
   /** When the requests of the last second arrived (for `rateLimit`). */
   readonly #recent: number[] = [];
   /** 429s sent for the rate limit. */
@@ -126,7 +131,9 @@ export class FakeMessagesApi {
     readonly url: string,
     private readonly server: Server,
     private readonly opts: FakeMessagesApiOptions,
-  ) {}
+  ) {
+    this.#promptCache = new PromptCache(opts.now);
+  }
 
   /** Start listening on 127.0.0.1. */
   static async start(opts: FakeMessagesApiOptions = {}): Promise<FakeMessagesApi> {

@@ -124,6 +124,8 @@ export class FakeMessagesApi {
   readonly #recent: number[] = [];
   /** 429s sent for the rate limit. */
   rateLimited = 0;
+  /** When each of those 429s was sent (`Date.now()`). */
+  readonly rateLimitedAt: number[] = [];
   #closed = false;
 
   private constructor(
@@ -238,6 +240,7 @@ export class FakeMessagesApi {
     };
     if (this.#recent.length >= rps) {
       this.rateLimited++;
+      this.rateLimitedAt.push(now);
       const wait = Math.max(1, Math.ceil(((this.#recent[0] ?? now) + 1000 - now) / 1000));
       return {
         message: `Number of request tokens has exceeded your per-minute rate limit (requests per second: ${rps})`,

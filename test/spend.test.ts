@@ -188,6 +188,24 @@ describe('prompt caching placed by the runner', () => {
     expect(cost.input_tokens).toBe(0); // every input token was written to or read from the cache
   });
 
+  it('the same script costs less with the runner’s caching than without: the same prompt tokens, most of them read from the cache', async () => {
+    const script = () =>
+      h.fake.script(...['one', 'two', 'three', 'four'].map((t) => toolUses([{ name: 'echo', input: { text: t } }])), text('done'));
+    script();
+    const cached = await h.run('spender', 'echo four times');
+    script();
+    const plain = await h.run('nocache', 'echo four times');
+    const [c, p] = [cached.cost!.byModel['claude-test-model']!, plain.cost!.byModel['claude-test-model']!];
+    expect([cached.turns, plain.turns]).toEqual([5, 5]);
+    // The same prompts (agents alike but for caching), billed differently.
+    const prompt = (s: typeof c) => s.input_tokens + s.cache_write_5m_tokens + s.cache_write_1h_tokens + s.cache_read_input_tokens;
+    expect(prompt(c)).toBe(prompt(p));
+    expect(c.output_tokens).toBe(p.output_tokens);
+    expect(p).toMatchObject({ cache_write_5m_tokens: 0, cache_read_input_tokens: 0 });
+    expect(c.cache_read_input_tokens).toBeGreaterThan(prompt(c) / 2);
+    expect(cached.cost!.usd!).toBeLessThan(plain.cost!.usd! / 2);
+  });
+
   it('an agent with caching off gets no marks (and reads nothing from the cache)', async () => {
     h.fake.script(toolUses([{ name: 'echo', input: { text: 'one' } }]), text('done'));
     const r = await h.run('nocache', 'echo once');

@@ -1,7 +1,10 @@
 /**
  * Proof in a real browser: the Temporal Web UI served by the dev server shows a triage run's
- * story — the activity summaries, and the compressed result decoded by the codec server — in headless Chromium (Debian's package, driven by
- * playwright-core). A screenshot is saved under .artifacts/ui/ (gitignored).
+ * story — the activity summaries, and the compressed result decoded by the codec server — finds
+ * runs by their search attributes (awaiting approval; by cost, shown as a column and on the run
+ * page; sorting by cost is refused by the dev server's SQLite visibility store), in headless
+ * Chromium (Debian's package, driven by playwright-core). Screenshots are saved under
+ * .artifacts/ui/ (gitignored).
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +112,62 @@ it('a sub-agent is a child workflow of its caller: named in the timeline, listed
   await page.goto(`${inject('temporalUiUrl')}/namespaces/default/workflows/${encodeURIComponent(childId)}`);
   await expect(page.getByText('"Where is order 48810?"').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
   await expect(page.getByText('claude-sonnet-4-6 · turn 1').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await page.close();
+}, 120_000);
+
+it('runs are found and shown by cost (AgentCostUsd): the list filtered by cost, the cost as a column and on the run page', async () => {
+  // Two triage runs (claude-sonnet-4-6: $3 in, $15 out per million tokens) of very different cost.
+  h.fake.script(text('A cheap answer.', { usage: { input_tokens: 1000, output_tokens: 100 } }));
+  const cheap = await h.runner.start('triage', 'a cheap question');
+  expect((await cheap.result()).cost?.usd).toBeCloseTo(0.0045, 12);
+  h.fake.script(text('An expensive answer.', { usage: { input_tokens: 200_000, output_tokens: 2000 } }));
+  const pricey = await h.runner.start('triage', 'an expensive question');
+  expect((await pricey.result()).cost?.usd).toBeCloseTo(0.63, 12);
+  // Both are in the visibility store before the page asks.
+  const deadline = Date.now() + 15_000;
+  const listed = async () => (await h.runner.list({ agent: 'triage', limit: 100 })).filter((r) => r.costUsd !== null);
+  while ((await listed()).filter((r) => [cheap.workflowId, pricey.workflowId].includes(r.workflowId)).length < 2 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 200));
+
+  const uiBase = pricey.url.slice(0, pricey.url.indexOf('/namespaces/'));
+  // Wide enough for the list's default columns and one more.
+  const page = await browser.newPage({ viewport: { width: 1920, height: 900 } });
+  await page.goto(`${uiBase}/namespaces/default/workflows?query=${encodeURIComponent('AgentCostUsd > 0.1')}`);
+  await expect(page.getByText(pricey.workflowId).first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await expect(page.getByText(cheap.workflowId).count()).resolves.toBe(0);
+  // The cost as a column of the list: Configure Columns → add the custom search attribute AgentCostUsd.
+  await page.getByTestId('workflows-summary-table-configuration-button').click();
+  await page.getByRole('button', { name: 'Add AgentCostUsd column' }).click();
+  await page.getByRole('button', { name: 'Close Workflows Table configuration' }).click();
+  await page.getByText('Configure Workflows Table').waitFor({ state: 'hidden' });
+  const row = page.locator('tr', { hasText: pricey.workflowId });
+  await expect(row.getByText('0.63', { exact: true }).waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await expect(page.getByRole('columnheader', { name: 'AgentCostUsd' }).count()).resolves.toBe(1);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}cost-list.png`, fullPage: true });
+
+  // Sorting by cost: the dev server's SQLite visibility store refuses every ORDER BY, the UI says so.
+  await page.goto(`${uiBase}/namespaces/default/workflows?query=${encodeURIComponent('ORDER BY AgentCostUsd DESC')}`);
+  await expect(page.getByText('Error Filtering Workflows').waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  await expect(page.getByText("invalid query: operation is not supported: 'ORDER BY' clause").count()).resolves.toBe(1);
+  await page.screenshot({ path: `${SHOTS}cost-order-by-refused.png`, fullPage: true });
+  const sorted = async () => {
+    for await (const _ of h.client.workflow.list({ query: 'ORDER BY AgentCostUsd DESC' })) break;
+  };
+  const refusal = await sorted().then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect((refusal?.cause as Error | undefined)?.message).toBe(
+    "3 INVALID_ARGUMENT: invalid query: operation is not supported: 'ORDER BY' clause",
+  );
+
+  // The run page: its Search Attributes tab shows the cost.
+  await page.goto(pricey.url);
+  await page.getByText('Search Attributes', { exact: true }).first().click();
+  await expect(page.getByText('"AgentCostUsd"').first().waitFor({ timeout: 20_000 })).resolves.toBeUndefined();
+  const attributes = await page.locator('main').innerText();
+  expect(attributes.replace(/\s+/g, ' ')).toContain('"AgentCostUsd": 0.63,');
+  await page.screenshot({ path: `${SHOTS}cost-search-attributes.png`, fullPage: true });
   await page.close();
 }, 120_000);

@@ -76,6 +76,11 @@ export interface FakeMessagesApiOptions {
    * the `anthropic-ratelimit-requests-*` headers.
    */
   rateLimit?: { requestsPerSecond: number };
+  /**
+   * The prompt cache's clock (default `Date.now`): a benchmark can let minutes pass between two
+   * requests, and see 5-minute cache entries expire where 1-hour ones do not.
+   */
+  now?: () => number;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -114,11 +119,13 @@ export class FakeMessagesApi {
   readonly #queue: Responder[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #wakers = new Set<() => void>();
-  readonly #promptCache = new PromptCache();
+  readonly #promptCache: PromptCache;
   /** When the requests of the last second arrived (for `rateLimit`). */
   readonly #recent: number[] = [];
   /** 429s sent for the rate limit. */
   rateLimited = 0;
+  /** When each of those 429s was sent (`Date.now()`). */
+  readonly rateLimitedAt: number[] = [];
   #closed = false;
 
   private constructor(
@@ -126,7 +133,9 @@ export class FakeMessagesApi {
     readonly url: string,
     private readonly server: Server,
     private readonly opts: FakeMessagesApiOptions,
-  ) {}
+  ) {
+    this.#promptCache = new PromptCache(opts.now);
+  }
 
   /** Start listening on 127.0.0.1. */
   static async start(opts: FakeMessagesApiOptions = {}): Promise<FakeMessagesApi> {
@@ -231,6 +240,7 @@ export class FakeMessagesApi {
     };
     if (this.#recent.length >= rps) {
       this.rateLimited++;
+      this.rateLimitedAt.push(now);
       const wait = Math.max(1, Math.ceil(((this.#recent[0] ?? now) + 1000 - now) / 1000));
       return {
         message: `Number of request tokens has exceeded your per-minute rate limit (requests per second: ${rps})`,

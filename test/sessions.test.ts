@@ -118,6 +118,28 @@ describe('steering and live text', () => {
     await h.runner.endSession(sid);
   });
 
+  it('say on a one-shot run: the note follows the tool result in the next model call and is in result().messages', async () => {
+    const prompt = `echo one-shot ${Date.now()}`;
+    const run = await h.runner.start('toolbox', prompt);
+    const deadline = Date.now() + 10_000;
+    while ((await h.runner.state(run.workflowId)).phase !== 'running_tools' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 25));
+    expect((await h.runner.state(run.workflowId)).phase).toBe('running_tools'); // the echo takes 1.5 s
+    expect(await h.runner.say(run.workflowId, 'Keep it short.', 'supervisor')).toBe(1);
+    const r = await run.result();
+    expect(r).toMatchObject({ status: 'completed', finalText: 'You said: Keep it short.' });
+    // This run's requests: the first asked for the tool, the second carries its result, then the note.
+    const mine = h.fake.requests.filter((q) => JSON.stringify(q.body.messages[0]).includes(prompt));
+    expect(mine).toHaveLength(2);
+    const last = mine[1]!.body.messages.at(-1)!;
+    expect(last.role).toBe('user');
+    expect(Array.isArray(last.content) && last.content.map((b) => b.type)).toEqual(['tool_result', 'text']);
+    expect(Array.isArray(last.content) && last.content[1]).toMatchObject({ type: 'text', text: expect.stringContaining('Keep it short.') });
+    expect(r.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const kept = r.messages[2]!.content;
+    expect(Array.isArray(kept) && kept.map((b) => (b.type === 'text' ? b.text : b.type))).toEqual(['tool_result', 'Keep it short.']);
+  });
+
   it('watch shows the text as the model writes it', async () => {
     const sid = id('live');
     await h.runner.send(sid, 'hi', { agent: 'toolbox' });

@@ -162,16 +162,30 @@ function sendOptions(values: Values): { agent?: string; by?: string; idleTimeout
 /** The interactive session: one line in, the reply streamed out, until /end, Ctrl-C or end of input. */
 async function chat(runner: AgentRunner, id: string, agent: string | undefined, values: Values, io: CliIO): Promise<number> {
   const existing = await runner.state(id).catch(() => undefined);
+  if (existing?.phase === 'done') {
+    io.err(
+      `error: session ${oneLine(id)} has ended (stop reason ${oneLine(existing.stopReason ?? 'none')}): ` +
+        `start a new one with agent-runner chat ${oneLine(existing.agent)}`,
+    );
+    return 1;
+  }
   if (existing)
     io.out(`resuming session ${oneLine(id)} of agent "${oneLine(existing.agent)}" (${existing.session?.exchanges ?? 0} exchanges so far)`);
   else if (!agent) throw new UsageError(`no session with id "${id}": give an <agent> to start one`, { command: 'chat' });
   else io.out(`session ${oneLine(id)} with agent "${oneLine(agent)}": type a message; /end ends the session; Ctrl-C leaves it running`);
   const rl = createInterface({ input: process.stdin, terminal: false });
+  // Ctrl-C leaves (the session lives on). readline emits its own 'SIGINT' only in terminal mode:
+  // with a pipe or a plain terminal the signal reaches the process, so both are handled.
   let left = false;
-  rl.on('SIGINT', () => {
+  let leave!: () => void;
+  const interrupted = new Promise<'left'>((resolve) => (leave = () => resolve('left')));
+  const onSigint = () => {
     left = true;
     rl.close();
-  });
+    leave();
+  };
+  rl.on('SIGINT', onSigint);
+  process.once('SIGINT', onSigint);
   try {
     for await (const line of rl) {
       const text = line.trim();
@@ -183,8 +197,11 @@ async function chat(runner: AgentRunner, id: string, agent: string | undefined, 
       }
       const live = streamText(runner, id, io);
       try {
-        const r = await runner.send(id, text, existing ? sendOptions({ ...values, agent: undefined }) : sendOptions({ ...values, agent }));
+        const sending = runner.send(id, text, existing ? sendOptions({ ...values, agent: undefined }) : sendOptions({ ...values, agent }));
+        sending.catch(() => undefined); // left before the reply: the session answers it anyway
+        const r = await Promise.race([sending, interrupted]);
         await live.stop();
+        if (r === 'left') break;
         const rest = r.reply.slice(live.printed());
         if (rest) io.out(plain(rest));
         else io.out('');
@@ -194,6 +211,7 @@ async function chat(runner: AgentRunner, id: string, agent: string | undefined, 
       }
     }
   } finally {
+    process.off('SIGINT', onSigint);
     rl.close();
   }
   io.out(`${left ? '\n' : ''}left session ${oneLine(id)}; it lives on: agent-runner chat --id ${oneLine(id)}`);

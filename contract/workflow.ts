@@ -66,8 +66,19 @@ export interface SendResult {
 /** Send a session its next message; completes with that exchange's reply. Messages sent while the agent works queue in order. */
 export const sendUpdate = defineUpdate<SendResult, [SendArgs]>('send');
 
+/** Argument of the `end` update. */
+export interface EndArgs {
+  /** Who ended the session (shown by `watch`). */
+  by?: string;
+}
+
+/** What `end` answers. */
+export interface EndResult {
+  ended: true;
+}
+
 /** End a session now: it completes with its transcript. */
-export const endUpdate = defineUpdate<{ ended: true }, [{ by?: string }]>('end');
+export const endUpdate = defineUpdate<EndResult, [EndArgs]>('end');
 
 /** A note for a working run: delivered with its next model call, recorded in the transcript. */
 export interface SayArgs {
@@ -75,8 +86,14 @@ export interface SayArgs {
   by?: string;
 }
 
+/** What `say` answers. */
+export interface SayResult {
+  /** How many notes (this one included) wait for the next model call. */
+  queued: number;
+}
+
 /** Steer a working run (a one-shot run or a session). Returns how many notes wait for the next model call. */
-export const sayUpdate = defineUpdate<{ queued: number }, [SayArgs]>('say');
+export const sayUpdate = defineUpdate<SayResult, [SayArgs]>('say');
 
 /** More budget for a run (the `budget` update): dollars and/or tokens added to its limits. */
 export interface BudgetArgs {

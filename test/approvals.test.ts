@@ -86,6 +86,31 @@ describe('a call that needs approval', () => {
     expect(story.stdout).toMatch(/✓ approved: payment \(toolu_pay\) by alice after [\d.]+ m?s: known customer/);
   });
 
+  it('waiting costs nothing: no history event for 3 s, no pending activity, one open timer (the deadline)', async () => {
+    h.fake.script(toolUses([{ name: 'payment', input: { amount: 3 }, id: 'toolu_idle' }]), text('Paid 3.'));
+    const run = await h.runner.start('gatekeeper', 'pay 3');
+    const [waiting] = (await waitingCalls(run.workflowId)).pendingApprovals;
+    // The status is upserted by the workflow task that began the wait: once it shows, that task is done.
+    await until('AgentStatus', async () => (await run.temporal.describe()).typedSearchAttributes.get(AgentStatus) === 'awaiting_approval');
+    const history = async () => (await run.temporal.fetchHistory()).events ?? [];
+    const before = await history();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = await history();
+    expect(after.length).toBe(before.length);
+    expect((await run.temporal.describe()).raw.pendingActivities ?? []).toEqual([]);
+    // The only timers: the approval's deadline, started once and still open (no polling, no heartbeat).
+    const timers = after.filter((e) => e.timerStartedEventAttributes);
+    const closed = after.filter((e) => e.timerFiredEventAttributes || e.timerCanceledEventAttributes);
+    expect(closed).toEqual([]);
+    expect(timers).toHaveLength(1);
+    const fireInMs = Number(timers[0]!.timerStartedEventAttributes!.startToFireTimeout?.seconds ?? 0) * 1000;
+    const deadlineMs = Date.parse(waiting!.deadline) - Date.parse(waiting!.requestedAt);
+    expect(Math.abs(fireInMs - deadlineMs)).toBeLessThanOrEqual(1_000);
+    console.log(`waiting for approval: ${after.length} history events, unchanged over 3 s; one timer of ${fireInMs / 1000} s`);
+    await h.runner.approve(run.workflowId);
+    expect(await run.result()).toMatchObject({ status: 'completed', finalText: 'Paid 3.' });
+  });
+
   it('denied: the model gets is_error with the reason and adapts; the tool never runs', async () => {
     h.fake.script(toolUses([{ name: 'payment', input: { amount: 9999 }, id: 'toolu_big' }]), text('I will not pay that.'));
     const run = await h.runner.start('gatekeeper', 'pay 9999');

@@ -1,11 +1,11 @@
-/** Real runs' input, result, state and heartbeat details validate against the published JSON Schemas. */
+/** Real runs' input, result, state, heartbeat details and updates validate against the published JSON Schemas. */
 import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { stateQuery } from '../contract/workflow.js';
+import { decideUpdate, endUpdate, sayUpdate, sendUpdate, stateQuery } from '../contract/workflow.js';
 import { OUTPUT_TOOL } from '../contract/output-schema.js';
-import { toolUses } from '../devtools/fake-api/replies.js';
+import { text, toolUses } from '../devtools/fake-api/replies.js';
 import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { decodePayloads } from '../client/run-story.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -56,4 +56,41 @@ it('a structured-output run: its input (with the schema) and result (with the ou
   );
   expect(input).toMatchObject({ outputSchema, outputAttempts: 2 });
   expect(valid('run-input', input)).toBe('valid');
+});
+
+it("the updates as another language's client sends them: decide, send, say and end — arguments and answers are valid", async () => {
+  h.fake.script(toolUses([{ name: 'payment', input: { amount: 1 }, id: 'toolu_schema' }]), text('Paid.'));
+  const run = await h.runner.start('gatekeeper', 'pay 1');
+  const deadline = Date.now() + 15_000;
+  let waiting = (await h.runner.state(run.workflowId)).pendingApprovals;
+  while (waiting.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    waiting = (await h.runner.state(run.workflowId)).pendingApprovals;
+  }
+  const decide = { toolUseId: 'toolu_schema', decision: 'approve' as const, inputHash: waiting[0]!.inputHash, by: 'schemas' };
+  expect(valid('decide-args', decide)).toBe('valid');
+  expect(valid('decide-args', { toolUseId: 'toolu_schema', decision: 'maybe', inputHash: '' })).not.toBe('valid');
+  const decided = await run.temporal.executeUpdate(decideUpdate, { args: [decide] });
+  expect(decided).toMatchObject({ toolUseId: 'toolu_schema', tool: 'payment', decision: 'approve' });
+  expect(valid('decide-result', decided)).toBe('valid');
+  expect((await run.result()).finalText).toBe('Paid.');
+
+  const sid = `schemas-session-${Date.now()}`;
+  h.fake.script(text('Hello.'), text('Again.'));
+  await h.runner.send(sid, 'hi', { agent: 'toolbox' });
+  const session = h.client.workflow.getHandle(sid);
+  const send = { text: 'again', by: 'schemas' };
+  expect(valid('send-args', send)).toBe('valid');
+  const sent = await session.executeUpdate(sendUpdate, { args: [send] });
+  expect(sent).toMatchObject({ exchange: 2, reply: 'Again.' });
+  expect(valid('send-result', sent)).toBe('valid');
+  const say = { text: 'a note for the next call', by: 'schemas' };
+  expect(valid('say-args', say)).toBe('valid');
+  expect(valid('say-result', await session.executeUpdate(sayUpdate, { args: [say] }))).toBe('valid');
+  expect(valid('end-args', { by: 'schemas' })).toBe('valid');
+  const ended = await session.executeUpdate(endUpdate, { args: [{ by: 'schemas' }] });
+  expect(ended).toEqual({ ended: true });
+  expect(valid('end-result', ended)).toBe('valid');
+  expect(valid('budget-args', { addUsd: 0.5, by: 'schemas' })).toBe('valid');
+  expect(valid('budget-args', { addUsd: '0.5' })).not.toBe('valid');
 });

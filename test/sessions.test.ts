@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageParam } from '../contract/messages.js';
 import { message, text, textBlock, toolUse } from '../devtools/fake-api/replies.js';
 import type { FakeReply, RecordedRequest } from '../devtools/fake-api/server.js';
-import { BIN, cliEnv, runCli } from './support/cli.js';
+import { BIN, cliEnv, runCli, runCliWith } from './support/cli.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /** The last user message's text (its text blocks), or ''. */
@@ -118,6 +118,28 @@ describe('steering and live text', () => {
     await h.runner.endSession(sid);
   });
 
+  it('say on a one-shot run: the note follows the tool result in the next model call and is in result().messages', async () => {
+    const prompt = `echo one-shot ${Date.now()}`;
+    const run = await h.runner.start('toolbox', prompt);
+    const deadline = Date.now() + 10_000;
+    while ((await h.runner.state(run.workflowId)).phase !== 'running_tools' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 25));
+    expect((await h.runner.state(run.workflowId)).phase).toBe('running_tools'); // the echo takes 1.5 s
+    expect(await h.runner.say(run.workflowId, 'Keep it short.', 'supervisor')).toBe(1);
+    const r = await run.result();
+    expect(r).toMatchObject({ status: 'completed', finalText: 'You said: Keep it short.' });
+    // This run's requests: the first asked for the tool, the second carries its result, then the note.
+    const mine = h.fake.requests.filter((q) => JSON.stringify(q.body.messages[0]).includes(prompt));
+    expect(mine).toHaveLength(2);
+    const last = mine[1]!.body.messages.at(-1)!;
+    expect(last.role).toBe('user');
+    expect(Array.isArray(last.content) && last.content.map((b) => b.type)).toEqual(['tool_result', 'text']);
+    expect(Array.isArray(last.content) && last.content[1]).toMatchObject({ type: 'text', text: expect.stringContaining('Keep it short.') });
+    expect(r.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const kept = r.messages[2]!.content;
+    expect(Array.isArray(kept) && kept.map((b) => (b.type === 'text' ? b.text : b.type))).toEqual(['tool_result', 'Keep it short.']);
+  });
+
   it('watch shows the text as the model writes it', async () => {
     const sid = id('live');
     await h.runner.send(sid, 'hi', { agent: 'toolbox' });
@@ -151,5 +173,44 @@ describe('steering and live text', () => {
     expect(out).toContain(`session ${sid} ended`);
     const r = await (await h.runner.get(sid)).result();
     expect(r).toMatchObject({ status: 'completed', stopReason: 'session_ended' });
+  });
+
+  it('chat: Ctrl-C leaves the session running (exit 0, even with stdin a pipe); chat --id resumes it; an ended one is refused in one line', async () => {
+    const sid = id('leave');
+    const child = spawn(process.execPath, [BIN, 'chat', 'toolbox', '--id', sid], { env: cliEnv(h), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+    child.stdin.write('hello there\n');
+    const deadline = Date.now() + 15_000;
+    while (!out.includes('You said: hello there') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('You said: hello there');
+    child.kill('SIGINT'); // what Ctrl-C sends; stdin stays open, as a terminal's would
+    expect(await exited).toEqual([0, null]);
+    expect(err).toBe('');
+    expect(out).toContain(`left session ${sid}; it lives on: agent-runner chat --id ${sid}`);
+    expect(await h.runner.state(sid)).toMatchObject({ phase: 'awaiting_message', session: { exchanges: 1 } });
+
+    const resumed = await runCliWith(cliEnv(h), { stdin: 'and again\n/end\n' }, 'chat', '--id', sid);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.split('\n')).toEqual([
+      `resuming session ${sid} of agent "toolbox" (1 exchanges so far)`,
+      'You said: and again',
+      `session ${sid} ended`,
+      '',
+    ]);
+    const r = await (await h.runner.get(sid)).result();
+    expect(r).toMatchObject({ status: 'completed', stopReason: 'session_ended', turns: 2 });
+    expect(lastUserText(r.messages)).toBe('and again');
+
+    const ended = await runCliWith(cliEnv(h), { stdin: 'anyone there?\n' }, 'chat', '--id', sid);
+    expect(ended.code).toBe(1);
+    expect(ended.stdout).toBe('');
+    expect(ended.stderr).toBe(
+      `error: session ${sid} has ended (stop reason session_ended): start a new one with agent-runner chat toolbox\n`,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { dataConverter } from '../../connection/codecs.js';
 import { text, toolUses } from '../../devtools/fake-api/replies.js';
 import type { FakeReply, RecordedRequest } from '../../devtools/fake-api/server.js';
 import { triageBrain } from '../../devtools/fake-api/triage-brain.js';
-import { startCluster, type Cluster, type TemporalService } from '../../scripts/cluster.js';
+import { startCluster, type Cluster, type ClusterProcessName } from '../../scripts/cluster.js';
 import { startFaultWorld, until, type FaultWorld } from '../faults/world.js';
 import { stuckRuns } from '../support/no-stuck-tasks.js';
 
@@ -89,8 +89,10 @@ it('two worker processes share the runs while each is killed in turn', async () 
   expect((await Promise.all(second.map((r) => r.result()))).map((r) => r.status)).toEqual(Array(6).fill('completed'));
 });
 
-it.each(['history', 'matching', 'frontend'] as TemporalService[])(
-  'the %s service killed and restarted mid-run on the same database: the run completes, its side effect once',
+// Every server process: the four Temporal services (the `worker` service runs Temporal's own
+// system workflows) and PostgreSQL, whose restart the services must ride out by reconnecting.
+it.each(['history', 'matching', 'frontend', 'worker', 'postgres'] as ClusterProcessName[])(
+  'the %s process killed and restarted mid-run on the same database: the run completes, its side effect once',
   async (service) => {
     w.fake.script(
       toolUses([{ name: 'slow_ticket', input: { summary: `${service} restart`, delay_ms: 3_000 }, id: `toolu_${service}` }]),
@@ -111,7 +113,7 @@ it.each(['history', 'matching', 'frontend'] as TemporalService[])(
 );
 
 it('the histories of every run above, fetched from the cluster, replay against the current code', async () => {
-  expect(runs.length).toBeGreaterThanOrEqual(16);
+  expect(runs.length).toBeGreaterThanOrEqual(18);
   const histories = await Promise.all(
     runs.map(async (id) => ({ workflowId: id, history: await w.client.workflow.getHandle(id).fetchHistory() })),
   );

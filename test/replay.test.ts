@@ -15,6 +15,7 @@ import { triageBrain } from '../devtools/fake-api/triage-brain.js';
 import { researcherBrain } from '../devtools/fake-api/researcher-brain.js';
 import { dataConverter } from '../connection/codecs.js';
 import { OUTPUT_TOOL } from '../contract/output-schema.js';
+import { goldenWorkflowId } from './support/golden.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
@@ -143,11 +144,6 @@ describe('committed golden histories replay against the current code', () => {
       events: { eventType: string; startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId?: string } }[];
     };
     expect(json.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
-    // A run that started sub-agents named them `<its id>/<tool_use id>`: replay it under its own id.
-    const child = json.events.find(
-      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
-    )?.startChildWorkflowExecutionInitiatedEventAttributes;
-    const workflowId = child?.workflowId ? child.workflowId.slice(0, child.workflowId.lastIndexOf('/')) : file;
-    await Worker.runReplayHistory(replayOptions(), json, workflowId);
+    await Worker.runReplayHistory(replayOptions(), json, goldenWorkflowId(json, file));
   });
 });

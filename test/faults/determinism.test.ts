@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { dataConverter } from '../../connection/codecs.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
+import { goldenWorkflowId } from '../support/golden.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
 const goldens = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json'));
@@ -36,12 +37,16 @@ describe('golden histories', () => {
     await Worker.runReplayHistory(
       { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() },
       load(f),
-      f,
+      goldenWorkflowId(load(f), f),
     );
   });
 
   it.each(goldens)('%s fails to replay when the commands change order', async (f) => {
-    const replay = Worker.runReplayHistory({ workflowBundle: { code: reordered }, dataConverter: dataConverter() }, load(f), f);
+    const replay = Worker.runReplayHistory(
+      { workflowBundle: { code: reordered }, dataConverter: dataConverter() },
+      load(f),
+      goldenWorkflowId(load(f), f),
+    );
     await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
     await expect(replay).rejects.toThrow(/Nondeterminism error/);
   });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { stuckRuns } from '../support/no-stuck-tasks.js';
 import { AgentRunner } from '../../client/runner.js';
 import { codecSettingsFromEnv, dataConverter } from '../../connection/codecs.js';
 import { invalidRequest, text, toolUses } from '../../devtools/fake-api/replies.js';
@@ -119,4 +120,9 @@ it('a worker that bundles its workflows at start encodes workflow failures too; 
   expect(refused.output().trim()).toBe(
     `error: the workflow bundle ${foreign} was built without agent-runner's failure converter, so with encryption on it would store failure messages in clear: rebuild it with \`npm run build:bundle\``,
   );
+});
+
+// The suite's no-stuck-run check covers the shared dev server; this file's runs live on its own.
+it('no run on this file’s own server has a failed workflow task', async () => {
+  expect(await stuckRuns(server.address, new Date(0)), 'runs with a failed workflow task').toEqual([]);
 });

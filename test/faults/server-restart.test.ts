@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { stuckRuns } from '../support/no-stuck-tasks.js';
 import { AgentStatus } from '../../contract/search-attributes.js';
 import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server.js';
 import { text, toolUses } from '../../devtools/fake-api/replies.js';
@@ -82,4 +83,9 @@ it('3b. the server is killed and restarted while a call waits for approval: the 
   expect(r).toMatchObject({ status: 'completed', finalText: 'Paid 77.' });
   expect(w.toolEvents().filter((e) => e.tool === 'payment' && e.key === `${run.workflowId}/toolu_wait`)).toHaveLength(1);
   expect(w.workers[0]?.child.exitCode).toBeNull();
+});
+
+// The suite's no-stuck-run check covers the shared dev server; this file's runs live on its own.
+it('no run on this file’s own server has a failed workflow task', async () => {
+  expect(await stuckRuns(server.address, new Date(0)), 'runs with a failed workflow task').toEqual([]);
 });

@@ -48,12 +48,16 @@ export const toolboxLocalAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-l
  */
 export const toolboxDefaultsAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-defaults', modelCall: {} });
 
+/** The same agent without runner-placed prompt-cache breakpoints (what prompt caching costs the bench). */
+export const toolboxNoCacheAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-no-cache', promptCaching: false });
+
 /** The catalog bench worker processes serve. */
 export const agents: AgentDefinition[] = [
   toolboxAgent,
   toolboxLocalToolsAgent,
   toolboxLocalAgent,
   toolboxDefaultsAgent,
+  toolboxNoCacheAgent,
   longrunAgent,
   triageAgent,
 ];

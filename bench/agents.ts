@@ -41,5 +41,23 @@ export const toolboxLocalToolsAgent = defineAgent({ ...toolboxAgent, name: 'tool
 /** The same agent with the model call and its tools as local activities (bench:levers). */
 export const toolboxLocalAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-local', localActivities: { tools: true, model: true } });
 
+/**
+ * The same agent with the project's default model-call policy (contract/config.ts
+ * DEFAULT_MODEL_POLICY: 5 s heartbeat timeout, first retry after 1 s): crash recovery "with the
+ * defaults" (bench/crash-recovery.ts).
+ */
+export const toolboxDefaultsAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-defaults', modelCall: {} });
+
+/** The same agent without runner-placed prompt-cache breakpoints (what prompt caching costs the bench). */
+export const toolboxNoCacheAgent = defineAgent({ ...toolboxAgent, name: 'toolbox-no-cache', promptCaching: false });
+
 /** The catalog bench worker processes serve. */
-export const agents: AgentDefinition[] = [toolboxAgent, toolboxLocalToolsAgent, toolboxLocalAgent, longrunAgent, triageAgent];
+export const agents: AgentDefinition[] = [
+  toolboxAgent,
+  toolboxLocalToolsAgent,
+  toolboxLocalAgent,
+  toolboxDefaultsAgent,
+  toolboxNoCacheAgent,
+  longrunAgent,
+  triageAgent,
+];

@@ -47,17 +47,20 @@ export async function measureConcurrency(opts: {
   runner: AgentRunner;
   worker: BenchWorker;
   runs: number;
+  /** The agent the runs use (default `toolbox`, bench/agents.ts). */
+  agent?: string;
   startParallelism: number;
   pids: Record<string, number>;
   timeLimitMs: number;
   persistenceCalls: () => Promise<Map<string, number>>;
 }): Promise<ConcurrencyResult> {
   const { label, runner, runs } = opts;
+  const agent = opts.agent ?? 'toolbox';
   // Warm-up: the worker's first workflow contexts, HTTP pools and JIT, off the clock.
   await Promise.all(
     Array.from({ length: 10 }, async (_, i) => {
       const tag = `${label}-warm-${i}-${Date.now()}`;
-      await (await runner.start('toolbox', benchPrompt(tag, 2), { workflowId: tag, overrides: { maxTurns: 2 } })).result();
+      await (await runner.start(agent, benchPrompt(tag, 2), { workflowId: tag, overrides: { maxTurns: 2 } })).result();
     }),
   );
   const callsBefore = await opts.persistenceCalls();
@@ -74,7 +77,7 @@ export async function measureConcurrency(opts: {
     opts.startParallelism,
     async (i) => {
       const tag = `${label}-${stamp}-${i}`;
-      const handle = await runner.start('toolbox', benchPrompt(tag, CONC_TURNS), { workflowId: tag, overrides: { maxTurns: CONC_TURNS } });
+      const handle = await runner.start(agent, benchPrompt(tag, CONC_TURNS), { workflowId: tag, overrides: { maxTurns: CONC_TURNS } });
       const at = performance.now();
       lastStart = Math.max(lastStart, at);
       started.push({ handle, at });

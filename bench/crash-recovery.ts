@@ -1,9 +1,13 @@
 /**
  * Crash recovery: a worker process is SIGKILLed while a model reply streams; a new worker process
  * is started at once. Measured: kill → the retried model request arriving at the fake API. The
- * toolbox agent's model call has a 3 s heartbeat timeout (bench/agents.ts, devtools/agents.ts), so the retry
- * can only be dispatched once the server has seen no heartbeat for 3 s.
+ * bench runs it with the `toolbox-defaults` agent (bench/agents.ts), whose model call has the
+ * project's default policy (DEFAULT_MODEL_POLICY: 5 s heartbeat timeout, first retry after 1 s),
+ * so the retry can only be dispatched once the server has seen no heartbeat for 5 s and the
+ * backoff has passed.
  */
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { DEFAULT_MODEL_POLICY } from '../contract/config.js';
 import { FakeMessagesApi } from '../devtools/fake-api/server.js';
 import { text } from '../devtools/fake-api/replies.js';
 import type { FakeReply, RecordedRequest } from '../devtools/fake-api/server.js';
@@ -13,9 +17,11 @@ import { BENCH_API_KEY } from './stack.js';
 import { sleep } from './stats.js';
 import { benchPrompt, requestTag } from './timed-brain.js';
 
-/** The toolbox agent's model heartbeat timeout and first retry interval (bench/agents.ts, devtools/agents.ts). */
-export const HEARTBEAT_TIMEOUT_MS = 3_000;
-export const RETRY_INITIAL_MS = 100;
+/** The agent the crash is measured with: the project's default model-call policy. */
+export const CRASH_AGENT = 'toolbox-defaults';
+/** Its model call's heartbeat timeout and first retry interval (DEFAULT_MODEL_POLICY). */
+export const HEARTBEAT_TIMEOUT_MS = msToNumber(DEFAULT_MODEL_POLICY.heartbeatTimeout);
+export const RETRY_INITIAL_MS = msToNumber(DEFAULT_MODEL_POLICY.initialInterval);
 /** Workers send heartbeats at most this often (worker/create-worker.ts), so the last one recorded may be this old at the kill. */
 export const HEARTBEAT_THROTTLE_MS = 1_000;
 
@@ -51,7 +57,7 @@ export async function measureCrashRecovery(opts: {
       const first = spawnBenchWorker(spec);
       await first.ready;
       const tag = `crash-${i}-${Date.now()}`;
-      const run = await opts.runner.start('toolbox', benchPrompt(tag, 1), { workflowId: tag });
+      const run = await opts.runner.start(CRASH_AGENT, benchPrompt(tag, 1), { workflowId: tag });
       while ((arrivals.get(tag)?.length ?? 0) === 0) await sleep(5);
       await sleep(1_500); // well into the stream, with heartbeats flowing
       first.child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 /**
  * What the bench compares: the system as shipped, and with the tuning the measurements point at.
  */
-import { DEV_SERVER_TUNING } from '../scripts/dev-server.js';
+import { DEV_SERVER_FILE_PRAGMAS, DEV_SERVER_TUNING } from '../scripts/dev-server.js';
 import type { TuningOptions } from './worker-process.js';
 
 /** Dev-server flags of the tuned profile: what the project ships (scripts/dev-server.ts), plus one for long runs. */
@@ -38,10 +38,16 @@ export interface Profile {
   name: string;
   /** One line saying what it is. */
   what: string;
-  /** Which dev server it runs against. */
-  server: 'stock' | 'tuned';
+  /**
+   * Which dev server it runs against: `stock` (`temporal server start-dev` as it comes, in memory),
+   * `shipped` (as `npm run server` starts it: DEV_SERVER_TUNING, a SQLite file with
+   * DEV_SERVER_FILE_PRAGMAS, Web UI on), `tuned` (DEV_SERVER_TUNING and the long-run setting, in memory).
+   */
+  server: 'stock' | 'shipped' | 'tuned';
   /** undefined: the shipped worker entry (worker/main.ts). */
   tuning: TuningOptions | undefined;
+  /** The agent the runs use (default `toolbox`, bench/agents.ts). */
+  agent?: string;
 }
 
 export const BASELINE: Profile = {
@@ -51,18 +57,30 @@ export const BASELINE: Profile = {
   tuning: undefined,
 };
 
-export const SERVER_TUNED: Profile = {
-  name: 'server-tuned',
-  what: `dev server with ${TUNED_SERVER_ARGS.filter((a) => !a.startsWith('--'))
+/** What a user gets with the defaults: `npm run server` and `npm run worker`. */
+export const SHIPPED: Profile = {
+  name: 'shipped',
+  what: `dev server as \`npm run server\` starts it (${[...DEV_SERVER_TUNING, ...DEV_SERVER_FILE_PRAGMAS]
+    .filter((a) => !a.startsWith('--'))
     .map((a) => `\`${a}\``)
-    .join(', ')}, shipped worker`,
-  server: 'tuned',
+    .join(', ')}, state in a SQLite file, Web UI on), shipped worker (\`worker/main.ts\`)`,
+  server: 'shipped',
   tuning: undefined,
+};
+
+/** The same, with an agent whose model call and tools are local activities (`toolbox-local`). */
+export const SHIPPED_LOCAL: Profile = {
+  ...SHIPPED,
+  name: 'shipped-local',
+  what: 'as **shipped**, the agent `toolbox-local` (`localActivities: { tools: true, model: true }`)',
+  agent: 'toolbox-local',
 };
 
 export const TUNED: Profile = {
   name: 'tuned',
-  what: `tuned dev server, \`bench/worker-process.ts\` with ${JSON.stringify(TUNED_WORKER_OPTIONS)}`,
+  what: `dev server with ${TUNED_SERVER_ARGS.filter((a) => !a.startsWith('--'))
+    .map((a) => `\`${a}\``)
+    .join(', ')} (in memory), \`bench/worker-process.ts\` with ${JSON.stringify(TUNED_WORKER_OPTIONS)}`,
   server: 'tuned',
   tuning: TUNED_WORKER_OPTIONS,
 };

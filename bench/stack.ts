@@ -39,20 +39,30 @@ export interface StackOptions {
 
 /** Start a dev server with `extraArgs` (dynamic config) and connect a client. */
 export async function startStack(extraArgs: string[] = [], opts: StackOptions = {}): Promise<Stack> {
-  // The server's own metrics say what it does per turn (persistence calls), the measured cause
-  // behind its CPU time.
-  const metricsPort = await freePort();
   const dbDir = opts.dbFile ? mkdtempSync(join(tmpdir(), 'agent-runner-bench-db-')) : undefined;
   const removeDb = () => dbDir && rmSync(dbDir, { recursive: true, force: true });
   if (dbDir) process.on('exit', removeDb);
-  // tuned: false — the stock dev server; the tuned profile passes its flags in extraArgs.
-  const server = await startDevServer({
-    uiPort: opts.ui ? undefined : false,
-    tuned: false,
-    ...(dbDir && { dbFile: join(dbDir, 'dev.db') }),
-    ...(opts.env && { env: opts.env }),
-    extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs],
-  });
+  let metricsPort = 0;
+  let server: DevServer | undefined;
+  // Free ports are picked before the server binds them, and other processes on the machine (other
+  // test suites' dev servers) may take one in between: a bind failure is retried with new ports.
+  for (let attempt = 1; !server; attempt++) {
+    // The server's own metrics say what it does per turn (persistence calls), the measured cause
+    // behind its CPU time.
+    metricsPort = await freePort();
+    try {
+      // tuned: false — the stock dev server; the tuned profile passes its flags in extraArgs.
+      server = await startDevServer({
+        uiPort: opts.ui ? undefined : false,
+        tuned: false,
+        ...(dbDir && { dbFile: join(dbDir, `dev-${attempt}.db`) }),
+        ...(opts.env && { env: opts.env }),
+        extraArgs: ['--metrics-port', String(metricsPort), ...extraArgs],
+      });
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
   const connection = await Connection.connect({ address: server.address });
   // The workers' payload codecs (connection/codecs.ts, from the same environment), or results cannot be read.
   const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter() });

@@ -14,13 +14,20 @@ export function benchPrompt(tag: string, turns: number): string {
   return `bench ${tag} turns=${turns}`;
 }
 
+/**
+ * The text of a request's first user message: a string, or its first text block (the runner sends
+ * the prompt as a block when it places a prompt-cache breakpoint on it).
+ */
+function firstText(body: MessageCreateParamsBase): string | undefined {
+  const first = body.messages?.[0]?.content;
+  if (typeof first === 'string') return first;
+  for (const b of first ?? []) if (b.type === 'text') return b.text;
+  return undefined;
+}
+
 /** The tag of the run a request belongs to (from its first user message), or undefined. */
 export function requestTag(body: MessageCreateParamsBase): string | undefined {
-  const first = body.messages?.[0]?.content;
-  let textOf: string | undefined;
-  if (typeof first === 'string') textOf = first;
-  else for (const b of first ?? []) if (b.type === 'text') textOf ??= b.text;
-  return textOf?.match(/^bench (\S+)/)?.[1];
+  return firstText(body)?.match(/^bench (\S+)/)?.[1];
 }
 
 /** Brain plus per-run request times. */
@@ -59,8 +66,7 @@ export class TimedBrain {
 
 /** One `echo` call (no delay) per turn until the prompt's `turns=`, then an end_turn answer. */
 export function echoScript(req: RecordedRequest): FakeReply {
-  const first = req.body.messages[0]?.content;
-  const turns = Number((typeof first === 'string' ? first : '').match(/turns=(\d+)/)?.[1] ?? 1);
+  const turns = Number(firstText(req.body)?.match(/turns=(\d+)/)?.[1] ?? 1);
   const done = req.body.messages.filter((m) => m.role === 'assistant').length;
   if (done + 1 >= turns) return text(`Done after ${done + 1} turns.`);
   return toolUses([{ name: 'echo', input: { text: `step ${done + 1}`, delay_ms: 0 } }]);

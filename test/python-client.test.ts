@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 it('starts a run, queries its state, cancels another and reads both results, with the default codec settings', async () => {
-  const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+  const out = await new Promise<{ code: number; signal: string | null; stdout: string; stderr: string }>((resolve) =>
     execFile(
       python,
       [EXAMPLE],
@@ -38,11 +38,16 @@ it('starts a run, queries its state, cancels another and reads both results, wit
         env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: h.address, AGENT_RUNNER_TASK_QUEUE: h.taskQueue, AGENT: 'triage' },
         timeout: 60_000,
       },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, signal: err?.signal ?? null, stdout, stderr }),
     ),
   );
-  expect(out.stderr).toBe('');
-  expect(out.code).toBe(0);
+  // All of it in one assertion, so a failure says how the process ended and what it printed.
+  expect({ code: out.code, signal: out.signal, stderr: out.stderr, stdout: out.code === 0 ? '(ok)' : out.stdout }).toEqual({
+    code: 0,
+    signal: null,
+    stderr: '',
+    stdout: '(ok)',
+  });
   const report = JSON.parse(out.stdout) as {
     started: string[];
     state: { phase: string; status: string };

@@ -59,3 +59,12 @@ export interface Command {
 export const str = (v: Values, k: string) => v[k] as string | undefined;
 export const flag = (v: Values, k: string) => v[k] === true;
 export const json: OptionSpec = { type: 'boolean', help: 'print exactly one JSON object on stdout' };
+
+/** Why a file given on the command line could not be read, in a few words. */
+export function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (e as Error).message;
+}

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { MAX_OUTPUT_ATTEMPTS, MAX_OUTPUT_SCHEMA_BYTES, outputSchemaProblem } from '../contract/output-schema.js';
-import { str, UsageError, type OptionSpec, type Values } from './cli-kit.js';
+import { readFailure, str, UsageError, type OptionSpec, type Values } from './cli-kit.js';
 import type { StartOptions } from './runner.js';
 
 /** The options `start` takes for structured output. */
@@ -44,16 +44,7 @@ async function readSchema(file: string): Promise<Record<string, unknown>> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (e as Error).message;
-    throw new UsageError(`cannot read --output-schema ${file}: ${why}`, false);
+    throw new UsageError(`cannot read --output-schema ${file}: ${readFailure(e)}`, false);
   }
   let schema: unknown;
   try {

@@ -30,7 +30,7 @@ import {
   type StartOptions,
 } from './runner.js';
 import { tellRun, type WatchOutput } from './watch.js';
-import { flag, json, str, UsageError, type CliIO, type Command, type Values } from './cli-kit.js';
+import { flag, json, readFailure, str, UsageError, type CliIO, type Command, type Values } from './cli-kit.js';
 import { PEOPLE_COMMANDS } from './cli-people.js';
 import { budgetOverrides, SPEND_COMMANDS } from './cli-spend.js';
 import { OUTPUT_OPTIONS, outputStartOptions } from './cli-output.js';
@@ -315,16 +315,7 @@ async function readPrompt(arg: string | undefined, file: string | undefined, io:
       return await readBounded(createReadStream(file), `the prompt file ${file}`);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : code === 'EACCES'
-              ? 'permission denied'
-              : (e as Error).message;
-      throw new UsageError(`cannot read --prompt-file ${file}: ${why}`, false);
+      throw new UsageError(`cannot read --prompt-file ${file}: ${readFailure(e)}`, false);
     }
   }
   if (arg === undefined) throw new UsageError(`start takes ${COMMANDS.start!.takes}`, takes);

@@ -258,7 +258,7 @@ export class RunStory {
     if (!closed) return undefined;
     const c = this.children.get(Number(closed.initiatedEventId));
     if (!c) return [];
-    const took = at - c.at >= 1000 ? `${((at - c.at) / 1000).toFixed(1)} s` : `${at - c.at} ms`;
+    const took = duration(at - c.at);
     if (done) {
       const [r] = (await decodePayloads(this.converter, done.result)) as [RunResult | undefined];
       const cost = r?.cost ? ` · ${formatUsd(r.cost.usd)}` : '';
@@ -291,8 +291,7 @@ export class RunStory {
   }
 
   private took(p: Pending, at: number): string {
-    const d = at - p.scheduledAt;
-    return d >= 1000 ? `${(d / 1000).toFixed(1)} s` : `${d} ms`;
+    return duration(at - p.scheduledAt);
   }
 
   private completedLines(p: Pending, value: unknown, at: number): string[] {
@@ -417,4 +416,9 @@ function rateLimitLine(h: Record<string, string>): string {
     return left === undefined ? [] : [`${oneLine(k)} ${oneLine(left)}${limit ? `/${oneLine(limit)}` : ''} left`];
   });
   return parts.join(', ') || 'reported';
+}
+
+/** A duration for people: `240 ms`, or `3.4 s` from a second on. */
+function duration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }
